@@ -1,0 +1,1 @@
+"""FiftyOne glue: the only layer that imports fiftyone. Algorithms receive arrays and ids."""

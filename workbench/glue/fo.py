@@ -1,0 +1,64 @@
+"""Importing FiftyOne with the workbench's defaults, and small dataset helpers.
+
+The defaults are applied when FiftyOne is first needed, never at ``import workbench``.
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+
+#: Samples tagged with this are kept for the record but never offered to later steps.
+UNUSABLE_TAG = "unusable"
+
+
+def fiftyone() -> ModuleType:
+    """Import and return ``fiftyone``, with privacy-preserving defaults.
+
+    Sets ``FIFTYONE_DO_NOT_TRACK=true`` unless the user chose otherwise. Honours
+    ``FIFTYONE_DATABASE_URI`` (an external MongoDB) and ``FIFTYONE_DATABASE_DIR``.
+    """
+    os.environ.setdefault("FIFTYONE_DO_NOT_TRACK", "true")
+    import fiftyone as fo
+
+    return fo
+
+
+class DatasetNotFoundError(LookupError):
+    """No FiftyOne dataset of that name."""
+
+
+def get_dataset(name: str):
+    """Load a persistent dataset by name, with a message listing the ones that exist."""
+    fo = fiftyone()
+    if not fo.dataset_exists(name):
+        existing = sorted(fo.list_datasets())
+        raise DatasetNotFoundError(
+            f"no dataset named {name!r}; existing datasets: {existing or 'none'}. "
+            "Create one with `workbench load SOURCE --name NAME`."
+        )
+    return fo.load_dataset(name)
+
+
+def usable(collection):
+    """The samples later steps may use: everything not tagged ``unusable``."""
+    return collection.match_tags(UNUSABLE_TAG, bool=False)
+
+
+def database_status() -> dict:
+    """Which database FiftyOne uses and whether it answers. Starts it if needed."""
+    fo = fiftyone()
+    uri = os.environ.get("FIFTYONE_DATABASE_URI") or fo.config.database_uri
+    info: dict = {
+        "kind": "external" if uri else "bundled",
+        "uri": uri,
+        "database_dir": None if uri else fo.config.database_dir,
+    }
+    try:
+        import fiftyone.core.odm as odm
+
+        server = odm.get_db_conn().client.server_info()
+        info.update(ok=True, version=server.get("version"), datasets=len(fo.list_datasets()))
+    except Exception as exc:  # report any failure to start or connect, with its text
+        info.update(ok=False, error=f"{type(exc).__name__}: {exc}")
+    return info
