@@ -15,10 +15,13 @@ from PIL import Image, ImageDraw
 
 def isolate_fiftyone() -> str:
     """Point FiftyOne at a throw-away database directory (call before importing fiftyone)."""
+    from workbench.glue.privatedb import start_private_database
+
     path = tempfile.mkdtemp(prefix="wb-bench-db-")
     os.environ["FIFTYONE_DATABASE_DIR"] = path
-    os.environ.pop("FIFTYONE_DATABASE_URI", None)
     os.environ.setdefault("FIFTYONE_DO_NOT_TRACK", "true")
+    # A private mongod: FiftyOne's shared service would attach to any running database.
+    start_private_database(path)
     return path
 
 

@@ -30,6 +30,11 @@ def main() -> int:
     banner("load sample_data")
     load = wb.load(REPO / "sample_data", name=DATASET)
     print(load.summary())
+
+    banner("embed (model=auto)")
+    ds = wb.get_dataset(DATASET)
+    emb = wb.embed(ds, model="auto")
+    print(emb.summary())
     return 0
 
 

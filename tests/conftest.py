@@ -16,8 +16,14 @@ from pathlib import Path
 import pytest
 
 _TMP = Path(tempfile.mkdtemp(prefix="wb-tests-"))
+# Exit hooks run last-in first-out: this one runs after the private mongod has stopped.
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 os.environ["FIFTYONE_DATABASE_DIR"] = str(_TMP / "db")
-os.environ.pop("FIFTYONE_DATABASE_URI", None)
+# Our own mongod: FiftyOne would otherwise attach to any FiftyOne database already
+# running on the machine, whatever FIFTYONE_DATABASE_DIR says.
+from workbench.glue.privatedb import start_private_database  # noqa: E402
+
+start_private_database(_TMP / "db")
 os.environ["FIFTYONE_DO_NOT_TRACK"] = "true"
 os.environ["WORKBENCH_CACHE_DIR"] = str(_TMP / "cache")
 os.environ.setdefault("NUMBA_CACHE_DIR", str(Path.home() / ".cache" / "palette-workbench" / "numba"))
@@ -27,9 +33,6 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE_DATA = REPO / "sample_data"
 
 
-# Registered before fiftyone is imported, so it runs after FiftyOne's own exit hook has
-# stopped mongod (exit hooks run last-in first-out).
-atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -79,3 +82,13 @@ def sample_dataset():
 
     report = wb.load(SAMPLE_DATA, name="sample-session", config=wb.LoadConfig(progress=False))
     return wb.get_dataset("sample-session"), report
+
+
+@pytest.fixture(scope="session")
+def sample_embedded(sample_dataset):
+    """sample_data embedded once with the bundled model (auto picks it offline)."""
+    import workbench as wb
+
+    ds, _ = sample_dataset
+    report = wb.embed(ds, config=wb.EmbedConfig(model="bundled", progress=False))
+    return ds, report

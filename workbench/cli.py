@@ -56,6 +56,74 @@ def _add_load(sub) -> None:
     p.set_defaults(func=_cmd_load)
 
 
+def _cmd_embed(args: argparse.Namespace) -> CommandResult:
+    from .glue.embed import EmbedConfig, embed
+    from .glue.fo import get_dataset
+
+    config = EmbedConfig(model=args.model, device=args.device, batch_size=args.batch_size,
+                         progress=not args.no_progress)
+    report = embed(get_dataset(args.name), config=config)
+    return CommandResult(report.to_dict(), report.summary())
+
+
+def _add_embed(sub) -> None:
+    p = sub.add_parser("embed", help="compute image embeddings (cached, resumable)")
+    p.add_argument("name", help="dataset name")
+    p.add_argument("--model", default="auto",
+                   help="auto | clip | bundled | OPENCLIP_NAME:PRETRAINED_TAG_OR_PATH")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.set_defaults(func=_cmd_embed)
+
+
+def _cmd_map(args: argparse.Namespace) -> CommandResult:
+    from .core.projection import MapConfig
+    from .glue.fo import get_dataset
+    from .glue.maps import compute_map
+
+    config = MapConfig(n_neighbors=args.n_neighbors, min_dist=args.min_dist, seed=args.seed)
+    result = compute_map(get_dataset(args.name), method=args.method, config=config,
+                         model=args.model)
+    return CommandResult(result.to_dict(), result.summary())
+
+
+def _add_map(sub) -> None:
+    p = sub.add_parser("map", help="2-D map of the embeddings (UMAP, or PCA preview)")
+    p.add_argument("name", help="dataset name")
+    p.add_argument("--method", default="umap", choices=["umap", "pca"])
+    p.add_argument("--n-neighbors", type=int, default=15)
+    p.add_argument("--min-dist", type=float, default=0.1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--model", default=None, help="which embeddings (default: the latest)")
+    p.set_defaults(func=_cmd_map)
+
+
+def _cmd_gaps(args: argparse.Namespace) -> CommandResult:
+    from .glue.fo import get_dataset
+    from .glue.gaps import find_gaps
+
+    gaps = find_gaps(get_dataset(args.name), by=args.by, targets=args.targets,
+                     concepts=args.concepts, clusters=not args.no_clusters, model=args.model)
+    payload = gaps.to_dict()
+    text = gaps.summary()
+    if args.html:
+        payload["html"] = str(gaps.to_html(args.html).resolve())
+        text += f"\ncoverage report: {payload['html']}"
+    return CommandResult(payload, text)
+
+
+def _add_gaps(sub) -> None:
+    p = sub.add_parser("gaps", help="representation, creator concentration, clusters, probes")
+    p.add_argument("name", help="dataset name")
+    p.add_argument("--by", required=True, metavar="FIELD", help="metadata field to group by")
+    p.add_argument("--targets", metavar="F", help="target shares: JSON object or CSV value,target")
+    p.add_argument("--concepts", metavar="F", help="text file, one concept per line (needs CLIP)")
+    p.add_argument("--html", metavar="F", help="write the HTML coverage report here")
+    p.add_argument("--no-clusters", action="store_true", help="skip clustering")
+    p.add_argument("--model", default=None, help="which embeddings (default: the latest)")
+    p.set_defaults(func=_cmd_gaps)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workbench",
@@ -70,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("doctor", help="versions, database, which embedders work offline")
     d.set_defaults(func=_cmd_doctor)
     _add_load(sub)
+    _add_embed(sub)
+    _add_map(sub)
+    _add_gaps(sub)
     for register in _EXTRA_COMMANDS:
         register(sub)
     return parser

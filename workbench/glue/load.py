@@ -61,6 +61,13 @@ class LoadReport:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def frame(self, key: str = "skipped"):
+        """One of the report's lists as a pandas DataFrame (e.g. ``skipped``, ``duplicates``)."""
+        import pandas as pd
+
+        value = getattr(self, key)
+        return pd.DataFrame([v if isinstance(v, dict) else {"path": v} for v in value])
+
     def summary(self) -> str:
         """A few lines for people."""
         lines = [
@@ -161,7 +168,8 @@ def load(
         )
 
     report = LoadReport(
-        dataset=name, source=str(root), manifest=str(manifest_path) if manifest_path else None
+        dataset=name, source=str(root),
+        manifest=str(manifest_path.absolute()) if manifest_path else None,
     )
     rows: dict[str, dict | None] = {}
     if parsed is not None:

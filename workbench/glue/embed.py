@@ -1,0 +1,186 @@
+"""Embedding a FiftyOne collection: one vector field per model, cached and resumable.
+
+The loop itself (cache, parallel decode, batching) is :func:`workbench.models.runner.embed_items`;
+this module only moves ids, hashes, paths and vectors between it and FiftyOne.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .fo import fiftyone, usable
+
+#: dataset.info key recording which embedding fields exist and how they were made.
+INFO_KEY = "embeddings"
+
+
+class NotEmbeddedError(LookupError):
+    """The collection has no embeddings yet (or not for the requested model)."""
+
+
+@dataclass(frozen=True)
+class EmbedConfig:
+    """How to embed. ``model`` is ``auto``, ``clip``, ``bundled`` or ``NAME:PRETRAINED``."""
+
+    model: str = "auto"
+    device: str = "auto"
+    batch_size: int = 32
+    num_workers: int | str = "auto"
+    chunk_size: int = 256
+    progress: bool = True
+    cache_dir: str | None = None
+
+
+@dataclass
+class EmbedReport:
+    """What :func:`embed` did; ``to_dict()`` is the CLI's ``--json`` output."""
+
+    dataset: str
+    model: str
+    field: str
+    reason: str
+    dim: int
+    computed: int
+    cached: int
+    failed: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def summary(self) -> str:
+        rate = self.computed / self.seconds if self.seconds else 0.0
+        lines = [f"embedded {self.dataset!r} with {self.model} into field {self.field!r}: "
+                 f"computed {self.computed}, cached {self.cached}, failed {len(self.failed)} "
+                 f"in {self.seconds:.1f}s ({rate:.1f} computed images/s)"]
+        lines += [f"  failed {f['path']}: {f['reason']}" for f in self.failed]
+        return "\n".join(lines)
+
+
+def embed(collection, model: str | None = None, *, config: EmbedConfig = EmbedConfig()) -> EmbedReport:
+    """Compute (or reuse) embeddings for every usable sample of a dataset or view.
+
+    Vectors are stored in a field named after the model (e.g.
+    ``emb_efficientnet_lite0_imagenet``), so several models can coexist. They are cached
+    on disk by (model, content sha256): renamed, moved or re-loaded files are not
+    recomputed, and a killed run resumes where it stopped.
+
+    Parameters
+    ----------
+    collection
+        A FiftyOne dataset or view, loaded with :func:`workbench.load`.
+    model
+        Overrides ``config.model``.
+
+    Examples
+    --------
+    >>> report = wb.embed(ds)  # doctest: +SKIP
+    using bundled EfficientNet-Lite0: CLIP weights are not cached and ...
+    >>> report.computed, report.cached  # doctest: +SKIP
+    (300, 0)
+    """
+    from ..models.cache import EmbeddingCache
+    from ..models.choose import resolve_embedder
+    from ..models.runner import embed_items
+
+    t0 = time.perf_counter()
+    fo = fiftyone()
+    embedder, reason = resolve_embedder(model or config.model, config.device)
+    print(reason, file=sys.stderr, flush=True)
+    view = usable(collection)
+    ds = view._dataset
+    fname = embedder.field_name
+    norm_field = f"{fname}_norm"
+    schema = ds.get_field_schema()
+    if fname not in schema:
+        ds.add_sample_field(fname, fo.VectorField)
+    if norm_field not in schema:
+        ds.add_sample_field(norm_field, fo.FloatField)
+
+    ids, shas, paths = view.values(["id", "sha256", "filepath"])
+    items = [(i, s, p) for i, s, p in zip(ids, shas, paths) if s]
+
+    def store(chunk: dict) -> None:
+        # Persist each chunk as soon as it exists: a crash loses at most one chunk.
+        keys = list(chunk)
+        sel = ds.select(keys, ordered=True)
+        sel.set_values(fname, [np.asarray(chunk[k]) for k in keys])
+
+    cache = EmbeddingCache.for_embedder(embedder, cache_dir=config.cache_dir)
+    result = embed_items(embedder, items, cache, batch_size=config.batch_size,
+                         num_workers=config.num_workers, chunk_size=config.chunk_size,
+                         progress=config.progress, on_chunk=store)
+    if result.norms:
+        keys = list(result.norms)
+        ds.select(keys, ordered=True).set_values(
+            norm_field, [float(result.norms[k]) for k in keys])
+
+    info = dict(ds.info)
+    runs = dict(info.get(INFO_KEY, {}))
+    runs[fname] = {"model": embedder.name, "spec": embedder_spec(embedder),
+                   "dim": embedder.dim, "has_text": embedder.has_text,
+                   "reason": reason, "updated": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    info[INFO_KEY] = runs
+    info["last_embedding_field"] = fname
+    ds.info = info
+    ds.save()
+    return EmbedReport(dataset=ds.name, model=embedder.name, field=fname, reason=reason,
+                       dim=embedder.dim, computed=result.computed, cached=result.cached,
+                       failed=[{"id": f["key"], "path": f["path"], "reason": f["reason"],
+                                "detail": f.get("detail", "")} for f in result.failed],
+                       seconds=round(time.perf_counter() - t0, 3))
+
+
+def embedder_spec(embedder) -> str:
+    """The ``--model`` spec that rebuilds this embedder (for text encoding later)."""
+    pretrained = getattr(embedder, "pretrained", None)
+    if hasattr(embedder, "model_name") and pretrained is not None:
+        return f"{embedder.model_name}:{pretrained}"
+    return "bundled"
+
+
+def embedder_for_field(collection, fname: str):
+    """Rebuild (without loading) the embedder that produced ``fname``."""
+    from ..models.choose import build_embedder
+
+    run = collection._dataset.info.get(INFO_KEY, {}).get(fname, {})
+    return build_embedder(run.get("spec", "bundled"))
+
+
+def embedding_field(collection, model: str | None = None) -> str:
+    """The embedding field to use: the named model's, else the most recent one.
+
+    Raises
+    ------
+    NotEmbeddedError
+        When nothing was embedded yet, with the command that fixes it.
+    """
+    ds = collection._dataset
+    runs = ds.info.get(INFO_KEY, {})
+    if not runs:
+        raise NotEmbeddedError(
+            f"dataset {ds.name!r} has no embeddings yet; embed it first with "
+            f"`workbench embed {ds.name}` (or wb.embed(dataset) in Python)")
+    if model is None:
+        return ds.info.get("last_embedding_field") or next(iter(runs))
+    for fname, run in runs.items():
+        if model in (fname, run["model"]):
+            return fname
+    raise NotEmbeddedError(
+        f"dataset {ds.name!r} has no embeddings for model {model!r}; available: "
+        f"{sorted(r['model'] for r in runs.values())}. Run `workbench embed {ds.name} --model ...`")
+
+
+def get_embeddings(collection, model: str | None = None) -> tuple[list[str], np.ndarray, str]:
+    """``(ids, X, field)`` for the usable samples that have vectors (X is float32, N x D)."""
+    fname = embedding_field(collection, model)
+    view = usable(collection).exists(fname)
+    ids, vecs = view.values(["id", fname])
+    if not ids:
+        raise NotEmbeddedError(
+            f"no sample in this collection has {fname!r}; run `workbench embed` first")
+    return ids, np.stack([np.asarray(v, dtype=np.float32) for v in vecs]), fname

@@ -1,0 +1,280 @@
+"""The embedder interface shared by every image model.
+
+An embedder turns decoded RGB images into L2-normalised float32 vectors. It is
+cheap to construct (parameters only), loads its network lazily on first use into
+``model_``, and can be pickled at any time (the network is dropped and reloaded
+on the other side), so DataLoader workers and Ray actors can receive it.
+
+This is the only layer that imports torch; it does so inside functions.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+    from PIL import Image
+
+#: Valid values for the ``device`` parameter of every embedder.
+DEVICES = ("auto", "cpu", "cuda")
+
+
+class ModelUnavailableError(ValueError):
+    """Model weights cannot be found locally or fetched; the message says how to supply them."""
+
+
+def field_name_for(name: str) -> str:
+    """A FiftyOne-safe sample field name for an embedder name.
+
+    Examples
+    --------
+    >>> field_name_for("open_clip:ViT-B-32:laion2b_s34b_b79k")
+    'emb_clip_vit_b_32_laion2b_s34b_b79k'
+    >>> field_name_for("efficientnet-lite0-imagenet")
+    'emb_efficientnet_lite0_imagenet'
+    """
+    base = name.lower()
+    if base.startswith("open_clip:"):
+        base = "clip:" + base[len("open_clip:") :]
+    slug = re.sub(r"[^a-z0-9]+", "_", base).strip("_")
+    return f"emb_{slug}"
+
+
+def check_device(device: str) -> str:
+    """Validate a ``device`` parameter without importing torch."""
+    if device not in DEVICES and not re.fullmatch(r"cuda:\d+", str(device)):
+        raise ValueError(f"device must be one of {list(DEVICES)} or 'cuda:N'; got {device!r}")
+    return device
+
+
+def resolve_device(device: str) -> str:
+    """Map ``"auto"`` to ``"cuda"`` when a GPU is usable, else ``"cpu"``; validate the rest."""
+    import torch
+
+    if check_device(device) == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but no CUDA GPU is available; use 'auto' or 'cpu'"
+        )
+    return device
+
+
+def l2_normalize(features: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors (float32) and the norms they had, as numpy arrays.
+
+    Zero vectors stay zero (norm 0) instead of becoming NaN.
+    """
+    feats = features.detach().float().cpu()
+    norms = feats.norm(dim=-1, keepdim=True)
+    unit = feats / norms.clamp_min(1e-12)
+    return unit.numpy().astype(np.float32, copy=False), norms[:, 0].numpy().astype(np.float32)
+
+
+@dataclass(frozen=True)
+class ImagePreprocess:
+    """Resize (shortest side), centre-crop, to tensor, normalise. Picklable.
+
+    Parameters
+    ----------
+    size
+        Output side in pixels (square crop).
+    resize
+        Shortest side after resizing, before the centre crop (``>= size``).
+    mean, std
+        Per-channel normalisation applied to ``[0, 1]`` pixel values.
+    interpolation
+        ``"bicubic"`` or ``"bilinear"``.
+    """
+
+    size: int = 224
+    resize: int = 224
+    mean: tuple[float, float, float] = (0.485, 0.456, 0.406)
+    std: tuple[float, float, float] = (0.229, 0.224, 0.225)
+    interpolation: str = "bicubic"
+
+    @property
+    def draft_size(self) -> tuple[int, int]:
+        """Smallest decode size that keeps full detail for this transform (JPEG draft)."""
+        return (self.resize, self.resize)
+
+    def __call__(self, image: Image.Image) -> torch.Tensor:
+        import torchvision.transforms.functional as TF
+        from torchvision.transforms import InterpolationMode
+
+        interp = InterpolationMode(self.interpolation)
+        img = TF.resize(image.convert("RGB"), self.resize, interpolation=interp, antialias=True)
+        img = TF.center_crop(img, [self.size, self.size])
+        return TF.normalize(TF.to_tensor(img), list(self.mean), list(self.std))
+
+
+class Embedder(ABC):
+    """Base class of every image embedder.
+
+    Subclasses set ``dim`` and ``has_text`` and implement :meth:`name`,
+    :meth:`preprocess`, :meth:`_load` and :meth:`_forward_images` (and
+    :meth:`_forward_texts` when ``has_text``).
+
+    Attributes
+    ----------
+    name
+        Stable identifier, used as the embedding-cache key. Different weights
+        always give different names.
+    field_name
+        FiftyOne-safe field name derived from ``name``.
+    dim
+        Length of each embedding vector.
+    has_text
+        Whether :meth:`encode_texts` is supported.
+    device
+        ``"auto"`` (CUDA with fp16 autocast when available, else CPU float32),
+        ``"cpu"`` or ``"cuda"``.
+    """
+
+    dim: int
+    has_text: bool = False
+
+    def __init__(self, device: str = "auto") -> None:
+        self.device = check_device(device)
+        self.model_: Any = None
+        self.device_: str | None = None
+
+    # -- identity ---------------------------------------------------------------
+    @property
+    @abstractmethod
+    def name(self) -> str:
+        """Stable identifier of model + weights."""
+
+    @property
+    def field_name(self) -> str:
+        return field_name_for(self.name)
+
+    @property
+    @abstractmethod
+    def preprocess(self) -> Any:
+        """Picklable callable: RGB PIL image -> float tensor (3, H, W)."""
+
+    @property
+    def draft_size(self) -> tuple[int, int] | None:
+        """JPEG draft size for decoding (``None`` decodes at full size)."""
+        return getattr(self.preprocess, "draft_size", None)
+
+    def __repr__(self) -> str:
+        state = "loaded" if self.model_ is not None else "not loaded"
+        return f"{type(self).__name__}(name={self.name!r}, device={self.device!r}, {state})"
+
+    # -- lifecycle --------------------------------------------------------------
+    @abstractmethod
+    def _load(self, device: str) -> Any:
+        """Build the network on ``device`` in eval mode and return it."""
+
+    def load(self) -> Embedder:
+        """Load the network now (it otherwise loads on first use). Returns ``self``."""
+        if self.model_ is None:
+            device = resolve_device(self.device)
+            self.model_ = self._load(device)
+            self.device_ = device
+        return self
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["model_"] = None
+        state["device_"] = None
+        for key in [k for k in state if k.endswith("_") and not k.startswith("_")]:
+            state[key] = None
+        return state
+
+    # -- encoding ---------------------------------------------------------------
+    @abstractmethod
+    def _forward_images(self, batch: torch.Tensor) -> torch.Tensor:
+        """Raw (unnormalised) image features for a preprocessed batch on the model's device."""
+
+    def _forward_texts(self, texts: Sequence[str]) -> torch.Tensor:
+        raise NotImplementedError(
+            f"model {self.name!r} is image-only and cannot encode text; "
+            "use a CLIP model (e.g. --model clip) for text queries and concept probes"
+        )
+
+    def _autocast(self):
+        import contextlib
+
+        import torch
+
+        if self.device_ is not None and self.device_.startswith("cuda"):
+            return torch.autocast("cuda", dtype=torch.float16)
+        return contextlib.nullcontext()
+
+    def embed_batch(self, batch: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """Unit vectors ``(N, dim)`` and their pre-normalisation norms ``(N,)``.
+
+        The norms let model-specific heads be recomputed from stored unit vectors
+        (see :meth:`workbench.models.bundled.EfficientNetLite0.imagenet_logits`).
+        """
+        import torch
+
+        self.load()
+        if batch.ndim != 4:
+            raise ValueError(f"batch must be a (N, 3, H, W) tensor; got shape {tuple(batch.shape)}")
+        if len(batch) == 0:
+            return np.zeros((0, self.dim), np.float32), np.zeros((0,), np.float32)
+        with torch.inference_mode(), self._autocast():
+            feats = self._forward_images(batch.to(self.device_, non_blocking=True))
+        return l2_normalize(feats)
+
+    def encode_images(self, batch: torch.Tensor) -> np.ndarray:
+        """L2-normalised float32 embeddings ``(N, dim)`` of a preprocessed batch.
+
+        Examples
+        --------
+        >>> import torch
+        >>> emb = resolve_embedder("bundled")[0]          # doctest: +SKIP
+        >>> x = torch.stack([emb.preprocess(img)])        # doctest: +SKIP
+        >>> emb.encode_images(x).shape                    # doctest: +SKIP
+        (1, 1280)
+        """
+        return self.embed_batch(batch)[0]
+
+    def encode_pil(self, images: Sequence[Image.Image]) -> np.ndarray:
+        """Convenience: preprocess and encode a list of PIL images."""
+        import torch
+
+        if not images:
+            return np.zeros((0, self.dim), np.float32)
+        return self.encode_images(torch.stack([self.preprocess(im) for im in images]))
+
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalised float32 text embeddings ``(N, dim)``.
+
+        Raises
+        ------
+        NotImplementedError
+            For image-only models (``has_text`` is False); the message names the model.
+        """
+        import torch
+
+        if isinstance(texts, str):
+            raise TypeError(f"texts must be a list of strings; got a single str {texts!r}")
+        if not self.has_text:
+            return self._forward_texts(texts)  # raises with a clear message
+        self.load()
+        if len(texts) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        with torch.inference_mode(), self._autocast():
+            feats = self._forward_texts(list(texts))
+        return l2_normalize(feats)[0]
+
+
+def default_num_threads() -> int:
+    """Cores this process may use (respects CPU affinity / cgroup-limited affinity)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)

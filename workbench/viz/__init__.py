@@ -1,0 +1,1 @@
+"""Presentation: thumbnails, strips, plots and widgets. The only layer that imports widget libraries."""
