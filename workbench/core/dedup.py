@@ -47,11 +47,18 @@ class DedupConfig:
         border are still compared.
     seed
         Seed for k-means.
+    phash_max
+        When records carry a perceptual hash (``phash``, as the loader stores), a pair
+        found by the embeddings must also be within this many bits (Hamming distance of
+        the 64-bit pHash) to count. Two signals that agree: a general image embedding
+        sees two different designs of one family as near-identical, the pixel-level hash
+        does not; re-encoded, resized and lightly cropped copies pass both. ``None``
+        uses the embeddings alone.
 
     Examples
     --------
-    >>> DedupConfig(threshold=0.97)
-    DedupConfig(threshold=0.97, method='semdedup', n_clusters='auto', n_assign=2, seed=0)
+    >>> DedupConfig(threshold=0.97).threshold
+    0.97
     """
 
     threshold: float = 0.95
@@ -59,6 +66,7 @@ class DedupConfig:
     n_clusters: int | str = "auto"
     n_assign: int = 2
     seed: int = 0
+    phash_max: int | None = 12
 
     def __post_init__(self) -> None:
         if not -1.0 <= float(self.threshold) <= 1.0:
@@ -314,6 +322,24 @@ def choose_keepers(records: pd.DataFrame, labels: np.ndarray) -> np.ndarray:
     return keeper
 
 
+def phash_distance(phash: pd.Series, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Hamming distance between the 64-bit hex pHashes of rows ``i`` and ``j``.
+
+    A missing or malformed hash counts as infinitely far (the pair is not confirmed).
+    """
+    def as_int(h: object) -> int:
+        try:
+            return int(str(h), 16)
+        except ValueError:
+            return -1
+
+    codes = np.array([as_int(h) for h in phash.tolist()], dtype=object)
+    out = np.empty(len(i), dtype=np.int64)
+    for n, (a, b) in enumerate(zip(codes[i], codes[j])):
+        out[n] = bin(a ^ b).count("1") if a >= 0 and b >= 0 else 1 << 30
+    return out
+
+
 def resolve_duplicates(
     records: pd.DataFrame,
     embeddings: np.ndarray | None,
@@ -340,9 +366,13 @@ def resolve_duplicates(
         pairs = find_near_duplicates(embeddings, config.threshold, method=config.method,
                                      n_clusters=config.n_clusters,
                                      n_assign=config.n_assign, seed=config.seed)
-        n_pairs = len(pairs)
-        ei = np.concatenate([ei, pairs["i"].to_numpy()])
-        ej = np.concatenate([ej, pairs["j"].to_numpy()])
+        pi, pj = pairs["i"].to_numpy(), pairs["j"].to_numpy()
+        if config.phash_max is not None and "phash" in records and len(pi):
+            keep = phash_distance(records["phash"], pi, pj) <= config.phash_max
+            pi, pj = pi[keep], pj[keep]
+        n_pairs = len(pi)
+        ei = np.concatenate([ei, pi])
+        ej = np.concatenate([ej, pj])
     if ei.size == 0:
         return np.arange(n), n_pairs
     return choose_keepers(records, duplicate_groups(n, ei, ej)), n_pairs

@@ -42,8 +42,8 @@ STRATEGIES = ("cap", "quota", "diverse")
 MISSING_GROUP = "(missing)"
 #: Columns the duplicate step reads (sha256 for exact duplicates, the rest to choose
 #: which copy to keep).
-_DEDUP_COLUMNS = ("id", "sha256", "width", "height", "creator", "source", "attribution",
-                  "license_status", "consent")
+_DEDUP_COLUMNS = ("id", "sha256", "phash", "width", "height", "creator", "source",
+                  "attribution", "license_status", "consent")
 
 
 @dataclass(frozen=True)
