@@ -11,10 +11,11 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 #: Errors that mean "the input or the request is wrong": exit 2 with the message.
-USAGE_ERRORS: tuple[type[BaseException], ...] = (ValueError, LookupError, FileNotFoundError)
+USAGE_ERRORS: tuple[type[BaseException], ...] = (ValueError, LookupError, FileNotFoundError,
+                                                 FileExistsError)
 
 
 class CommandResult:
@@ -141,13 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_embed(sub)
     _add_map(sub)
     _add_gaps(sub)
-    for register in _EXTRA_COMMANDS:
-        register(sub)
+    from .cli_more import register
+
+    register(sub)
     return parser
-
-
-#: Later commands register themselves here (keeps this module small).
-_EXTRA_COMMANDS: list[Callable] = []
 
 
 def _emit(result: CommandResult, as_json: bool, out) -> None:

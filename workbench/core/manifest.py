@@ -103,7 +103,13 @@ def _read_table(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            from .cells import unescape_cell
+
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            # Undo the formula-injection escaping that CSV exports apply (a leading ').
+            df = df.map(unescape_cell)
+            df.columns = [unescape_cell(c) for c in df.columns]
+            return df
         if suffix in (".jsonl", ".json"):
             records = []
             with path.open(encoding="utf-8") as fh:

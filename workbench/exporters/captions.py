@@ -1,0 +1,342 @@
+"""Training captions: a template over record fields, an optional trigger token, and checks.
+
+Pure Python; the CLIP tokenizer (bundled with open_clip, no download) is imported
+only when caption lengths are checked.
+
+Template rule: the template is split at commas into parts, and a part whose
+fields are all present is kept; a part with a missing field (``None``, empty,
+NaN) is dropped whole, so ``"{style} pattern"`` never becomes ``"None pattern"``
+or a dangling ``"pattern"``. The trigger is never lost: when a dropped part held
+``{trigger}``, the trigger stays as its own part. A trigger is put first when the
+template has no ``{trigger}``, and in front of a sample's own caption unless it
+already contains it.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import string
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import asdict, dataclass, field
+
+#: Fields a template may always name, even when no record has them.
+TEMPLATE_FIELDS = (
+    "trigger", "group", "creator", "source", "license", "attribution", "consent",
+    "ai_generated", "region", "style", "technique", "caption",
+)
+
+
+@dataclass(frozen=True)
+class CaptionConfig:
+    """How captions are made and checked.
+
+    Attributes
+    ----------
+    template
+        ``str.format`` fields over the record (plus ``trigger`` and ``group``),
+        separated by commas; parts with missing fields are dropped.
+    trigger
+        A token to teach the model (``"sks"``, ``"plwb style"``); ``None`` for none.
+    prefer_sample_caption
+        Use a record's own ``caption`` when it has one, instead of the template.
+    max_tokens
+        CLIP's context length, start and end tokens included; longer captions are
+        reported (CLIP truncates them in training).
+    tokenizer
+        open_clip model name whose tokenizer counts tokens; ``None`` skips the check.
+    shared_max_count, shared_max_share
+        A caption used by more than this many images, or more than this share of
+        them, is reported as shared.
+
+    Examples
+    --------
+    >>> cfg = CaptionConfig(template="{trigger}, {style} pattern, {technique}", trigger="plwb")
+    >>> render_caption({"style": "ink"}, cfg)
+    'plwb, ink pattern'
+    """
+
+    template: str = "{trigger}, {style}, {technique}, {region}"
+    trigger: str | None = None
+    prefer_sample_caption: bool = True
+    max_tokens: int = 77
+    tokenizer: str | None = "ViT-B-32"
+    shared_max_count: int = 10
+    shared_max_share: float = 0.2
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.template, str):
+            raise TypeError(f"template must be a str; got {type(self.template).__name__}")
+        _parse_parts(self.template)  # raises on unbalanced braces
+        if self.trigger is not None and not str(self.trigger).strip():
+            raise ValueError("trigger must be None or a non-empty string; got an empty string")
+        if self.max_tokens < 3:
+            raise ValueError(f"max_tokens must be at least 3; got {self.max_tokens!r}")
+        if not 0 < self.shared_max_share <= 1:
+            raise ValueError(f"shared_max_share must be in (0, 1]; got {self.shared_max_share!r}")
+
+
+@dataclass
+class CaptionIssues:
+    """Caption problems found at export time; reported, never fatal.
+
+    Attributes
+    ----------
+    empty
+        Ids of samples whose caption came out empty.
+    too_long
+        ``{id, tokens}`` for captions longer than ``max_tokens`` CLIP tokens.
+    missing_trigger
+        Ids of samples whose caption lacks the trigger.
+    shared
+        ``{caption, count}`` for captions used by many images.
+    note
+        Why a check could not run (for example, no tokenizer), else ``None``.
+    """
+
+    empty: list[str] = field(default_factory=list)
+    too_long: list[dict] = field(default_factory=list)
+    missing_trigger: list[str] = field(default_factory=list)
+    shared: list[dict] = field(default_factory=list)
+    note: str | None = None
+
+    @property
+    def count(self) -> int:
+        """Number of issues of all kinds."""
+        return len(self.empty) + len(self.too_long) + len(self.missing_trigger) + len(self.shared)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def summary(self) -> str:
+        parts = [f"{len(self.empty)} empty", f"{len(self.too_long)} over the token limit",
+                 f"{len(self.missing_trigger)} without the trigger",
+                 f"{len(self.shared)} shared by many images"]
+        text = "captions: " + ", ".join(parts)
+        return text + (f" ({self.note})" if self.note else "")
+
+
+def _parse_parts(template: str) -> list[tuple[str, list[str]]]:
+    """Split a template at top-level commas into (part, field names)."""
+    formatter = string.Formatter()
+    try:
+        pieces = list(formatter.parse(template))
+    except ValueError as exc:
+        raise ValueError(f"template {template!r} is not a valid format string: {exc}") from None
+    parts: list[tuple[str, list[str]]] = []
+    text, names = "", []
+    for literal, name, spec, conversion in pieces:
+        literal = literal.replace("{", "{{").replace("}", "}}")
+        chunks = literal.split(",")
+        for chunk in chunks[:-1]:
+            parts.append((text + chunk, names))
+            text, names = "", []
+        text += chunks[-1]
+        if name is not None:
+            if not name or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                raise ValueError(
+                    f"template field {{{name}}} must be a plain field name such as "
+                    f"{{style}}; got {name!r} in {template!r}"
+                )
+            text += "{" + name + (f"!{conversion}" if conversion else "") + (
+                f":{spec}" if spec else "") + "}"
+            names.append(name)
+    parts.append((text, names))
+    return parts
+
+
+def template_fields(template: str) -> list[str]:
+    """The field names a template uses, in order."""
+    return [name for _, names in _parse_parts(template) for name in names]
+
+
+def _present(value: object) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, float) and math.isnan(value):
+        return False
+    return not (isinstance(value, str) and not value.strip())
+
+
+def clean_caption(text: str) -> str:
+    """One line, single spaces, no empty comma parts.
+
+    Examples
+    --------
+    >>> clean_caption(" ink ,, , pattern,\\n blue ,")
+    'ink, pattern, blue'
+    """
+    text = re.sub(r"\s+", " ", text)
+    parts = [p.strip() for p in text.split(",")]
+    return ", ".join(p for p in parts if p)
+
+
+def _has_trigger(caption: str, trigger: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(trigger)}(?!\w)", caption) is not None
+
+
+def render_caption(record: Mapping, config: CaptionConfig) -> str:
+    """The caption for one record.
+
+    Examples
+    --------
+    >>> cfg = CaptionConfig(template="{trigger}, {style} pattern, {technique}", trigger="plwb")
+    >>> render_caption({"style": "ink", "technique": None}, cfg)
+    'plwb, ink pattern'
+    >>> render_caption({"style": None, "technique": "weaving"}, cfg)
+    'plwb, weaving'
+    """
+    trigger = config.trigger.strip() if config.trigger else None
+    own = record.get("caption")
+    if config.prefer_sample_caption and _present(own):
+        caption = clean_caption(str(own))
+        if trigger and not _has_trigger(caption, trigger):
+            caption = clean_caption(f"{trigger}, {caption}")
+        return caption
+
+    values = {k: v for k, v in record.items() if isinstance(k, str)}
+    values["trigger"] = trigger
+    kept: list[str] = []
+    for text, names in _parse_parts(config.template):
+        if all(_present(values.get(n)) for n in names):
+            rendered = text.format_map({n: str(values[n]).strip() for n in names})
+            kept.append(rendered)
+        elif "trigger" in names and trigger:
+            kept.append(trigger)
+    caption = clean_caption(",".join(kept))
+    if trigger and "trigger" not in template_fields(config.template):
+        caption = clean_caption(f"{trigger}, {caption}")
+    return caption
+
+
+def render_captions(records: Sequence[Mapping], config: CaptionConfig) -> list[str]:
+    """Captions for many records, after checking the template's field names.
+
+    Raises
+    ------
+    ValueError
+        When the template names a field that no record has and that is not a
+        standard field (most likely a typo).
+    """
+    known = set(TEMPLATE_FIELDS)
+    for record in records:
+        known.update(k for k in record if isinstance(k, str))
+    unknown = [n for n in template_fields(config.template) if n not in known]
+    if unknown:
+        raise ValueError(
+            f"caption template {config.template!r} uses unknown field(s) {unknown}; "
+            f"valid fields: {sorted(known)}"
+        )
+    return [render_caption(r, config) for r in records]
+
+
+#: What a missing or broken tokenizer raises (import, files, unknown model name).
+TOKENIZER_ERRORS = (ImportError, OSError, RuntimeError, ValueError, KeyError, AttributeError)
+
+
+@functools.lru_cache(maxsize=4)
+def _tokenizer(name: str):
+    import open_clip  # heavy (imports torch); only for the length check
+
+    return open_clip.get_tokenizer(name)
+
+
+def surely_fits(caption: str, max_tokens: int) -> bool:
+    """True when an ASCII caption is too short to exceed ``max_tokens`` CLIP tokens.
+
+    CLIP's BPE emits at most one token per byte of (lower-cased, cleaned) text and
+    drops whitespace, so an ASCII caption of ``n`` characters has at most ``n + 2``
+    tokens with the start and end tokens. Short template captions are settled
+    without importing the tokenizer (and torch).
+    """
+    return caption.isascii() and len(caption) + 2 <= max_tokens
+
+
+def count_tokens(captions: Sequence[str], tokenizer: str = "ViT-B-32") -> list[int]:
+    """CLIP token counts, start and end tokens included (compare with 77).
+
+    Raises
+    ------
+    ImportError
+        When open_clip is not installed (``pip install open_clip_torch``).
+    """
+    tok = _tokenizer(tokenizer)
+    return [len(tok.encode(c)) + 2 for c in captions]
+
+
+def count_tokens_where_needed(captions: Sequence[str], config: CaptionConfig) -> list[int]:
+    """Token counts, tokenizing only captions that :func:`surely_fits` cannot settle.
+
+    Settled captions get the upper bound ``len + 2`` (which is within the limit).
+    """
+    counts = [len(c) + 2 if surely_fits(c, config.max_tokens) else -1 for c in captions]
+    todo = [i for i, n in enumerate(counts) if n < 0]
+    if todo:
+        for i, n in zip(todo, count_tokens([captions[i] for i in todo], config.tokenizer)):
+            counts[i] = n
+    return counts
+
+
+def count_tokens_async(captions: Sequence[str], config: CaptionConfig) -> Future:
+    """Start :func:`count_tokens_where_needed` in a background thread; returns its future.
+
+    The export counts tokens while worker processes write images, so a slow first
+    import of the tokenizer (torch) overlaps with image work.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbench-tokens")
+    future = pool.submit(count_tokens_where_needed, list(captions), config)
+    pool.shutdown(wait=False)
+    return future
+
+
+def check_captions(ids: Sequence[str], captions: Sequence[str], config: CaptionConfig, *,
+                   token_counts: Sequence[int] | Future | None = None) -> CaptionIssues:
+    """Find empty, over-long, trigger-less and widely shared captions.
+
+    ``token_counts`` (aligned with ``captions``, or a future of them) saves counting
+    again; by default they are counted here when ``config.tokenizer`` is set.
+
+    Examples
+    --------
+    >>> cfg = CaptionConfig(trigger="plwb", tokenizer=None)
+    >>> check_captions(["a", "b"], ["plwb, ink", ""], cfg).empty
+    ['b']
+    """
+    issues = CaptionIssues()
+    trigger = config.trigger.strip() if config.trigger else None
+    for sid, caption in zip(ids, captions):
+        if not caption:
+            issues.empty.append(sid)
+        elif trigger and not _has_trigger(caption, trigger):
+            issues.missing_trigger.append(sid)
+
+    if config.tokenizer is None:
+        issues.note = "token length not checked (tokenizer=None)"
+    else:
+        try:
+            if isinstance(token_counts, Future):
+                counts = token_counts.result()
+            elif token_counts is not None:
+                counts = list(token_counts)
+            else:
+                counts = count_tokens_where_needed(captions, config)
+        except TOKENIZER_ERRORS as exc:  # missing package or model: a note, not a failure
+            issues.note = (
+                f"token length not checked: open_clip tokenizer {config.tokenizer!r} "
+                f"unavailable ({type(exc).__name__}: {exc}); install open_clip_torch"
+            )
+        else:
+            issues.too_long = [{"id": sid, "tokens": n} for sid, n in zip(ids, counts)
+                               if n > config.max_tokens]
+
+    n = len(captions)
+    for caption, count in sorted(Counter(c for c in captions if c).items(),
+                                 key=lambda kv: (-kv[1], kv[0])):
+        if count >= 2 and (count > config.shared_max_count or count / n > config.shared_max_share):
+            issues.shared.append({"caption": caption, "count": count})
+    return issues

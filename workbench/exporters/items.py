@@ -1,0 +1,109 @@
+"""One exported sample, and the columns written about it (typed consistently)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+#: Rights fields, in the order they are written.
+RIGHTS_FIELDS = ("creator", "source", "license", "license_status", "attribution", "consent",
+                 "ai_generated")
+#: Descriptive fields, in the order they are written (``caption`` is written as the caption).
+DESCRIPTIVE_FIELDS = ("region", "style", "technique")
+#: Record keys that are not carried as custom columns: the glue's bookkeeping, FiftyOne's
+#: own fields, and values that are re-derived for the exported file.
+INTERNAL_FIELDS = frozenset({
+    "id", "_id", "filepath", "sha256", "width", "height", "group", "caption", "tags",
+    "metadata", "media_type", "created_at", "last_modified_at", "phash", "file_size",
+    "load_issues", "duplicate_of", "_row", "_media_type", "_dataset_id",
+}) | frozenset(RIGHTS_FIELDS) | frozenset(DESCRIPTIVE_FIELDS)
+
+
+@dataclass
+class Item:
+    """A record on its way into the export.
+
+    ``folder`` is relative to the export root (POSIX separators); ``filename`` is set
+    once the image is written (the extension depends on the encoding).
+    """
+
+    record: dict
+    id: str
+    group: str | None
+    caption: str
+    folder: str
+    stem: str
+    filename: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def relpath(self) -> str:
+        """Path of the image relative to the export root."""
+        return f"{self.folder}/{self.filename}"
+
+
+def to_scalar(value: object) -> object:
+    """A JSON/CSV-friendly scalar: None, bool, int, float or str.
+
+    NaN becomes None, numpy scalars become Python ones, dates become ISO strings and
+    containers become sorted JSON text.
+    """
+    if value is None:
+        return None
+    item = getattr(value, "item", None)
+    if callable(item) and type(value).__module__ == "numpy":
+        value = item()
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple, set, frozenset, Mapping)):
+        data = sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
+        return json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+    return str(value)
+
+
+def harmonise(values: Sequence[object]) -> list[object]:
+    """Give one column a single type (None allowed anywhere).
+
+    ints mixed with floats become floats; any other mix of types becomes strings
+    (booleans as ``true``/``false``). HF ``datasets`` infers one type per column and
+    fails on mixed ones.
+
+    Examples
+    --------
+    >>> harmonise([1, None, 2.5]), harmonise([1, "a", True])
+    ([1.0, None, 2.5], ['1', 'a', 'true'])
+    """
+    values = [to_scalar(v) for v in values]
+    kinds = {type(v) for v in values if v is not None}
+    if len(kinds) <= 1:
+        return values
+    if kinds <= {int, float}:
+        return [None if v is None else float(v) for v in values]
+    return [None if v is None else (str(v).lower() if isinstance(v, bool) else str(v))
+            for v in values]
+
+
+def custom_fields(records: Sequence[Mapping], extra_fields: Sequence[str] | None) -> list[str]:
+    """Custom record fields to carry into metadata columns, sorted.
+
+    ``extra_fields`` chooses them explicitly; a name no record has is an error.
+    """
+    present = sorted({k for r in records for k in r
+                      if isinstance(k, str) and k not in INTERNAL_FIELDS and not k.startswith("_")})
+    if extra_fields is None:
+        return present
+    unknown = [f for f in extra_fields if f not in present]
+    if unknown:
+        raise ValueError(
+            f"extra_fields names field(s) {unknown} that no record has as a custom field; "
+            f"custom fields found: {present}"
+        )
+    return list(extra_fields)

@@ -1,0 +1,113 @@
+"""Exporting a selection (a tag or a view) from FiftyOne for fine-tuning.
+
+The writers are :mod:`workbench.exporters` (pure, on plain records); this module reads the
+records, the current rights and the opt-out registry from the dataset, and adds the
+FiftyOne format for round trips.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from ..core.optout import read_optout
+from .fo import fiftyone, usable
+
+FORMATS = ("kohya", "imagefolder", "csv", "fiftyone")
+_SKIP = {"tags", "metadata", "media_type", "created_at", "last_modified_at", "load_issues",
+         "map_umap", "map_pca", "cluster", "duplicate_of", "phash", "file_size"}
+
+
+def _records(view) -> list[dict]:
+    fo = fiftyone()
+    plain = (fo.StringField, fo.IntField, fo.FloatField, fo.BooleanField, fo.ObjectIdField)
+    schema = view.get_field_schema()
+    # Only plain values travel: labels, vectors and workbench bookkeeping stay behind.
+    fields = [f for f, ftype in schema.items() if f not in _SKIP and not f.startswith("emb_")
+              and isinstance(ftype, plain)]
+    values = view.values(fields)
+    return [dict(zip(fields, row)) for row in zip(*values)]
+
+
+def _context(ds, tag: str | None, group_field: str | None):
+    from ..doctor import versions
+    from ..exporters import ExportContext
+
+    saved = ds.info.get("selections", {}).get(tag or "", {}) if tag else {}
+    params = saved.get("params", {})
+    counts = saved.get("counts") or None
+    excluded_counts: dict[str, int] = {}
+    for reason in saved.get("excluded", {}).values():
+        key = "duplicate_of" if reason.startswith("duplicate_of:") else reason
+        excluded_counts[key] = excluded_counts.get(key, 0) + 1
+    emb = ds.info.get("embeddings", {}).get(ds.info.get("last_embedding_field", ""), {})
+    return ExportContext(
+        dataset_name=ds.name, group_field=group_field, selection_params=params or None,
+        seed=saved.get("seed"), embedding_model=emb.get("model"),
+        counts_before={c["group"]: c["before"] for c in counts} if counts else None,
+        counts_after={c["group"]: c["after"] for c in counts} if counts else None,
+        excluded=excluded_counts or None,
+        optout_excluded=excluded_counts.get("rights:opted_out", 0) if saved else None,
+        package_versions={k: v for k, v in versions().items() if v})
+
+
+def export(collection, *, format: str, out: str | os.PathLike, tag: str | None = "selected",
+           group_field: str | None = None, config=None, optout: str | os.PathLike | None = None):
+    """Export the samples tagged ``tag`` (or the whole view when ``tag`` is None).
+
+    Consent is re-checked against the current records and the dataset's opt-out registry
+    (the one given at load, or ``optout``): an opted-out image never reaches an export.
+
+    Examples
+    --------
+    >>> rep = wb.export(ds, format="imagefolder", out="out/ink-v1")  # doctest: +SKIP
+    """
+    from ..exporters import export_records
+
+    if format not in FORMATS:
+        raise ValueError(f"format must be one of {list(FORMATS)}; got {format!r}")
+    ds = collection._dataset
+    view = usable(collection)
+    if tag is not None:
+        if tag not in ds.distinct("tags"):
+            raise LookupError(f"no samples are tagged {tag!r}; tags in {ds.name!r}: "
+                              f"{ds.distinct('tags')}. Run `workbench select` first.")
+        view = view.match_tags(tag)
+    if group_field is None:
+        by = ds.info.get("selections", {}).get(tag or "", {}).get("params", {}).get("by")
+        group_field = by if isinstance(by, str) else None
+    registry_path = optout or ds.info.get("optout_registry")
+    registry = read_optout(registry_path) if registry_path else None
+    if format == "fiftyone":
+        return _export_fiftyone(view, Path(out), registry, overwrite=bool(
+            config is not None and config.overwrite))
+    records = _records(view)
+    for r in records:
+        r["group"] = r.get(group_field) if group_field else None
+    return export_records(records, format=format, out=out, config=config,
+                          context=_context(ds, tag, group_field), optout=registry)
+
+
+def _export_fiftyone(view, out: Path, registry, *, overwrite: bool):
+    """FiftyOne's own format (for round trips), with the same consent re-check."""
+    from ..exporters.report import ExportReport
+
+    fo = fiftyone()
+    t0 = time.perf_counter()
+    ids, consent, creators, shas, paths = view.values(
+        ["id", "consent", "creator", "sha256", "filepath"])
+    dropped = []
+    for i, c, cr, sha, fp in zip(ids, consent, creators, shas, paths):
+        kind = registry.match(creator=cr, sha256=sha, filepath=fp) if registry else None
+        if c == "opted_out" or kind:
+            dropped.append({"id": i, "reason": "opted_out" if c == "opted_out"
+                            else f"optout_registry:{kind}"})
+    keep = view.exclude([d["id"] for d in dropped]) if dropped else view
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise FileExistsError(f"export target {out} is not empty; pass overwrite=True")
+    keep.export(export_dir=str(out), dataset_type=fo.types.FiftyOneDataset,
+                export_media=True, overwrite=overwrite, progress=False)
+    files = sum(len(f) for _, _, f in os.walk(out))
+    return ExportReport(out=out, format="fiftyone", files=files, images=len(keep),
+                        dropped=dropped, seconds=round(time.perf_counter() - t0, 3))
