@@ -60,6 +60,14 @@ def test_decompression_bomb_respects_configurable_limit(tmp_path):
     assert inspect_file(str(p), max_pixels=20_000_000).ok
 
 
+def test_limit_above_pillows_own_default_is_honoured(tmp_path):
+    p = save(Image.new("1", (10000, 10000)), tmp_path / "big.png")  # 100 Mpx > Pillow's 89 Mpx
+    pillow_limit = Image.MAX_IMAGE_PIXELS
+    assert inspect_file(str(p)).ok, "the default limit (268 Mpx) applies, not Pillow's"
+    assert inspect_file(str(p), max_pixels=50_000_000).reason == "decompression_bomb"
+    assert Image.MAX_IMAGE_PIXELS == pillow_limit, "Pillow's global limit is restored"
+
+
 @pytest.mark.parametrize(
     "mode,note",
     [("CMYK", "cmyk_converted"), ("P", "palette"), ("RGBA", "alpha_flattened"), ("LA", "alpha_flattened")],

@@ -146,6 +146,9 @@ def open_rgb(
         raise ImageDecodeError("zero_bytes", f"{p} is empty")
 
     notes: list[str] = []
+    # Pillow's own bomb limit is global; make it the caller's limit for this call only.
+    previous_limit = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = max_pixels
     try:
         with warnings.catch_warnings():
             # Pillow warns (rather than raises) between max_pixels and 2x max_pixels.
@@ -186,4 +189,6 @@ def open_rgb(
         raise ImageDecodeError(reason, msg) from None
     except (ValueError, SyntaxError, EOFError, IndexError, TypeError) as exc:
         raise ImageDecodeError("corrupt", f"{type(exc).__name__}: {exc}") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous_limit
     return DecodedImage(image=rgb, format=fmt, original_mode=original_mode, notes=notes)

@@ -20,7 +20,7 @@ from workbench.models.choose import (
     resolve_embedder,
 )
 from workbench.models.clip import DEFAULT_CLIP_MODEL, DEFAULT_CLIP_PRETRAINED, OpenClipEmbedder
-from workbench.models.runner import EmbedResult, embed_items
+from workbench.models.runner import EmbedResult, EmbedSettings, embed_items
 
 __all__ = [
     "BUNDLED_NAME",
@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_CLIP_PRETRAINED",
     "EfficientNetLite0",
     "EmbedResult",
+    "EmbedSettings",
     "Embedder",
     "EmbeddingCache",
     "ImagePreprocess",
