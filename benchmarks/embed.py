@@ -1,0 +1,164 @@
+"""Embedding throughput, side by side in one run, for the bundled model and CLIP.
+
+Usage: .venv/bin/python benchmarks/embed.py [--n 2000] [--models bundled clip]
+
+For each model it prints, on the same generated 512 px images:
+  (a) pure forward throughput on preloaded, preprocessed tensors (the limit);
+  (b) workbench end to end: wb.embed on a FiftyOne dataset (decode, preprocess,
+      inference, cache and FiftyOne writes), cold cache;
+  (c) FiftyOne's own compute_embeddings with the same network wrapped as a FiftyOne model;
+  (d) a warm-cache re-run of (b).
+Targets: b/a >= 0.85, b/c >= 1.0, d at least 50x faster than b.
+CLIP runs with random weights (pretrained=None): the same network and cost as the real
+weights, which cannot be downloaded here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from _common import isolate_fiftyone, machine, make_images
+
+
+def _fo_model(embedder):
+    """The embedder as a FiftyOne model, for fiftyone's own compute_embeddings."""
+    import fiftyone.core.models as fom
+    import numpy as np
+    from PIL import Image
+
+    class Wrapped(fom.Model, fom.EmbeddingsMixin):
+        media_type = "image"
+
+        @property
+        def has_embeddings(self):
+            return True
+
+        @property
+        def ragged_batches(self):
+            return False
+
+        @property
+        def transforms(self):
+            return None
+
+        @property
+        def preprocess(self):
+            return False
+
+        @preprocess.setter
+        def preprocess(self, value):
+            pass
+
+        def _pil(self, arg):
+            return arg if isinstance(arg, Image.Image) else Image.fromarray(np.asarray(arg))
+
+        def embed(self, arg):
+            return embedder.encode_pil([self._pil(arg).convert("RGB")])[0]
+
+        def embed_all(self, args):
+            return embedder.encode_pil([self._pil(a).convert("RGB") for a in args])
+
+        def predict(self, arg):
+            raise NotImplementedError
+
+        def predict_all(self, args):
+            raise NotImplementedError
+
+    return Wrapped()
+
+
+def bench_model(spec: str, folder: Path, n: int, batch_size: int) -> dict:
+    import fiftyone as fo
+    import torch
+
+    import workbench as wb
+    from workbench.core.images import open_rgb
+    from workbench.models.choose import build_embedder
+
+    embedder = build_embedder(spec) if spec != "clip" else __import__(
+        "workbench.models.clip", fromlist=["OpenClipEmbedder"]).OpenClipEmbedder(
+        "ViT-B-32", None)
+    embedder.load()
+    paths = sorted(str(p) for p in folder.glob("*.jpg"))[:n]
+
+    # (a) pure forward on preloaded tensors (preprocessing not timed).
+    tensors = torch.stack([embedder.preprocess(open_rgb(p, draft_size=embedder.draft_size).image)
+                           for p in paths])
+    embedder.encode_images(tensors[:batch_size])  # warm-up
+    t = time.perf_counter()
+    for i in range(0, len(tensors), batch_size):
+        embedder.encode_images(tensors[i:i + batch_size])
+    a = len(paths) / (time.perf_counter() - t)
+    del tensors
+
+    name = f"bench-embed-{spec}"
+    if fo.dataset_exists(name):
+        fo.delete_dataset(name)
+    wb.load(folder, name=name, config=wb.LoadConfig(progress=False))  # hashes for the cache
+    ds = wb.get_dataset(name)
+    cache_dir = tempfile.mkdtemp(prefix="wb-bench-cache-")
+    spec_arg = spec if spec != "clip" else None
+    config = wb.EmbedConfig(model=spec_arg or "bundled", progress=False, cache_dir=cache_dir,
+                            batch_size=batch_size)
+    if spec == "clip":  # random-weight CLIP through the same glue
+        from workbench.glue import embed as glue_embed
+        from workbench.models import choose
+
+        original = choose.resolve_embedder
+        choose.resolve_embedder = lambda *_a, **_k: (embedder, "benchmark: CLIP random weights")
+        try:
+            t = time.perf_counter()
+            rep = glue_embed.embed(ds, config=config)
+            b = rep.computed / (time.perf_counter() - t)
+            t = time.perf_counter()
+            rep2 = glue_embed.embed(ds, config=config)
+            d_seconds = time.perf_counter() - t
+        finally:
+            choose.resolve_embedder = original
+    else:
+        t = time.perf_counter()
+        rep = wb.embed(ds, config=config)
+        b = rep.computed / (time.perf_counter() - t)
+        t = time.perf_counter()
+        rep2 = wb.embed(ds, config=config)
+        d_seconds = time.perf_counter() - t
+    assert rep.computed == len(paths) and rep2.cached == len(paths), (rep, rep2)
+    d = len(paths) / d_seconds
+
+    model = _fo_model(embedder)
+    t = time.perf_counter()
+    ds.compute_embeddings(model, embeddings_field="fo_embedding", batch_size=batch_size,
+                          progress=False)
+    c = len(paths) / (time.perf_counter() - t)
+    return {"model": embedder.name, "a": a, "b": b, "c": c, "d": d}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--models", nargs="+", default=["bundled", "clip"])
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--images", default=None, help="folder to cache generated images")
+    args = parser.parse_args()
+    isolate_fiftyone()
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    folder = Path(args.images or tempfile.mkdtemp(prefix="wb-bench-embed-"))
+    make_images(folder, args.n, size=512, png_every=0)
+    print(f"{args.n} generated 512 px JPEGs at {folder}; {machine()}", flush=True)
+    for spec in args.models:
+        r = bench_model(spec, folder, args.n, args.batch_size)
+        print(f"\n{r['model']}:")
+        print(f"  (a) pure forward, preloaded tensors : {r['a']:7.1f} images/s")
+        print(f"  (b) workbench end to end (cold)     : {r['b']:7.1f} images/s")
+        print(f"  (c) FiftyOne compute_embeddings     : {r['c']:7.1f} images/s")
+        print(f"  (d) workbench warm-cache re-run     : {r['d']:7.1f} images/s")
+        print(f"  b/a = {r['b'] / r['a']:.2f} (target >= 0.85)   b/c = {r['b'] / r['c']:.2f} "
+              f"(target >= 1.0)   d/b = {r['d'] / r['b']:.0f}x (target >= 50x)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
