@@ -1,7 +1,7 @@
-"""`make demo`: the main job on sample_data/, printing what each step found.
+"""`make demo`: the whole journey on sample_data/, printing what each step found.
 
-Uses the dataset name ``palette-sample`` in your FiftyOne database (re-running updates it
-in place) and writes outputs under ``out/``.
+Uses the dataset ``palette-sample`` in your FiftyOne database (re-running updates it in
+place) and writes the coverage report and the exports under ``out/``.
 """
 
 from __future__ import annotations
@@ -13,28 +13,22 @@ REPO = Path(__file__).resolve().parent.parent
 DATASET = "palette-sample"
 
 
-def banner(title: str) -> None:
-    print(f"\n=== {title} ===", flush=True)
-
-
 def main() -> int:
     import workbench as wb
     from workbench.doctor import format_doctor
+    from workbench.journey import JourneyConfig, run_journey
 
-    banner("doctor")
+    print("=== doctor ===")
     report = wb.doctor()
     print(format_doctor(report))
     if not report["ok"]:
         return 1
-
-    banner("load sample_data")
-    load = wb.load(REPO / "sample_data", name=DATASET)
-    print(load.summary())
-
-    banner("embed (model=auto)")
-    ds = wb.get_dataset(DATASET)
-    emb = wb.embed(ds, model="auto")
-    print(emb.summary())
+    result = run_journey(REPO / "sample_data", REPO / "out", name=DATASET,
+                         config=JourneyConfig(n=120, by="style", seed=0))
+    print("\n=== where everything is ===")
+    print(result.summary())
+    print(f"\nExplore it: .venv/bin/workbench app {DATASET}   or   "
+          ".venv/bin/jupyter lab notebooks/")
     return 0
 
 

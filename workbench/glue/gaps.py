@@ -1,0 +1,242 @@
+"""Clusters and gaps of a dataset: who and what dominates, what is thin or missing.
+
+Reads fields and embeddings from FiftyOne, runs the pure algorithms in
+:mod:`workbench.core.clusters`, :mod:`workbench.core.gaps` and :mod:`workbench.core.density`,
+and writes cluster labels back to the samples (field ``cluster``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..core.clusters import ClusterConfig
+from ..core.gaps import Representation
+from .embed import embedder_for_field, get_embeddings
+from .fo import usable
+
+CLUSTER_FIELD = "cluster"
+_HIDDEN_FIELDS = {"id", "filepath", "tags", "metadata", "created_at", "last_modified_at",
+                  "media_type"}
+
+
+class UnknownFieldError(ValueError):
+    """A field name that the dataset does not have."""
+
+
+def check_field(collection, name: str) -> None:
+    """Raise a clear error listing the available fields when ``name`` is not one."""
+    schema = collection.get_field_schema()
+    if name not in schema:
+        fields = sorted(f for f in schema if f not in _HIDDEN_FIELDS and not f.startswith(
+            ("emb_", "map_")))
+        raise UnknownFieldError(f"field {name!r} does not exist; available fields: {fields}")
+
+
+@dataclass
+class Clusters:
+    """Named clusters: ``table`` (one row per cluster) and per-sample ``labels``."""
+
+    ids: list[str]
+    labels: np.ndarray
+    table: pd.DataFrame
+    k: int
+    method: str
+    seed: int
+    name_source: str
+
+    def names(self) -> dict[int, str]:
+        return dict(zip(self.table["cluster"], self.table["name"]))
+
+
+def find_clusters(collection, *, config: ClusterConfig = ClusterConfig(),
+                  metadata_fields: Sequence[str] = ("style", "region", "creator"),
+                  vocabulary: Sequence[str] | None = None, model: str | None = None) -> Clusters:
+    """Cluster the embeddings (not the 2-D map) and name every cluster.
+
+    Names come from CLIP zero-shot against the shipped style vocabulary when the
+    embeddings are CLIP's, from ImageNet classes with the bundled model, plus the
+    metadata values that dominate the cluster. Labels are saved in field ``cluster``.
+
+    Examples
+    --------
+    >>> cl = wb.find_clusters(ds)           # doctest: +SKIP
+    >>> cl.table[["cluster", "size", "name"]]  # doctest: +SKIP
+    """
+    from ..core.clusters import cluster_embeddings, load_vocabulary, name_clusters
+
+    ids, X, fname = get_embeddings(collection, model)
+    if len(ids) < 5:
+        raise ValueError(f"clustering needs at least 5 embedded samples; this collection has "
+                         f"{len(ids)}. Load and embed more images first.")
+    result = cluster_embeddings(X, config)
+    ds = collection._dataset
+    view = ds.select(ids, ordered=True)
+    present = [f for f in metadata_fields if ds.has_sample_field(f)]
+    meta = pd.DataFrame(dict(zip(present, view.values(present)))) if present else None
+
+    embedder = embedder_for_field(collection, fname)
+    text_vocab, imagenet_top = None, None
+    if embedder.has_text:
+        words = list(vocabulary) if vocabulary is not None else load_vocabulary()
+        text_vocab = (words, embedder.encode_texts(words))
+    elif hasattr(embedder, "imagenet_top_classes"):
+        norms = np.asarray([v for v in view.values(f"{fname}_norm") if v is not None], float)
+        typical = float(np.median(norms)) if norms.size else 1.0
+
+        def imagenet_top(means: np.ndarray) -> list:
+            return embedder.imagenet_top_classes(means, np.full(len(means), typical), k=3)
+
+    table = name_clusters(result, X, metadata=meta, text_vocab=text_vocab,
+                          imagenet_top=imagenet_top)
+    table["medoid_ids"] = [[ids[i] for i in m] for m in table["medoids"]]
+    if not ds.has_sample_field(CLUSTER_FIELD):
+        from .fo import fiftyone
+
+        ds.add_sample_field(CLUSTER_FIELD, fiftyone().IntField)
+    view.set_values(CLUSTER_FIELD, [int(v) for v in result.labels])
+    info = dict(ds.info)
+    info["clusters"] = {"k": int(result.k), "method": result.method, "seed": int(result.seed),
+                        "embedding_field": fname,
+                        "names": {str(c): n for c, n in zip(table["cluster"], table["name"])}}
+    ds.info = info
+    ds.save()
+    source = table["name_source"].iloc[0] if len(table) else "none"
+    return Clusters(ids=ids, labels=result.labels, table=table, k=int(result.k),
+                    method=result.method, seed=int(result.seed), name_source=source)
+
+
+@dataclass
+class Gaps:
+    """Everything :func:`find_gaps` found. Each part is data; ``to_html`` shows it all."""
+
+    dataset: str
+    by: str
+    representation: Representation
+    creators: pd.DataFrame
+    clusters: Clusters | None = None
+    probes: pd.DataFrame | None = None
+    probe_note: str | None = None
+    outliers: pd.DataFrame | None = None
+    sparse: pd.DataFrame | None = None
+    tiny: pd.DataFrame | None = None
+    paths: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The representation table (``value, count, share, target_share, status``)."""
+        return self.representation.table
+
+    def flagged_creators(self) -> pd.DataFrame:
+        return self.creators[self.creators["flagged"]]
+
+    def to_dict(self) -> dict:
+        out = {"dataset": self.dataset, "by": self.by, **self.representation.to_dict(),
+               "creator_concentration": self.creators.to_dict(orient="records")}
+        if self.clusters is not None:
+            out["clusters"] = self.clusters.table[["cluster", "size", "share", "name"]].to_dict(
+                orient="records")
+        if self.probes is not None:
+            out["concepts"] = self.probes.drop(columns=["nearest"], errors="ignore").to_dict(
+                orient="records")
+        if self.probe_note:
+            out["concepts_note"] = self.probe_note
+        if self.outliers is not None:
+            out["outliers"] = int(self.outliers["outlier"].sum())
+        if self.sparse is not None:
+            out["sparse_regions"] = len(self.sparse)
+        return out
+
+    def summary(self) -> str:
+        lines = [f"representation by {self.by!r} (targets: "
+                 f"{'given' if self.representation.notes else 'uniform or given'}):",
+                 self.table.to_string(index=False)]
+        lines += [f"note: {n}" for n in self.representation.notes]
+        flagged = self.flagged_creators()
+        for row in flagged.itertuples(index=False):
+            lines.append(f"creator concentration: {row.top_creator} made {row.top_share:.0%} "
+                         f"of {self.by}={row.group} ({row.top_count} of {row.n})")
+        if self.clusters is not None:
+            lines.append(f"{self.clusters.k} clusters ({self.clusters.method}):")
+            lines += [f"  {r.cluster:>3} {r.size:>5}  {r.name}"
+                      for r in self.clusters.table.itertuples(index=False)]
+        if self.probe_note:
+            lines.append(f"concept probes: {self.probe_note}")
+        elif self.probes is not None:
+            missing = self.probes[self.probes["gap"]]["concept"].tolist()
+            lines.append(f"concept probes: {len(self.probes)} checked; not represented: "
+                         f"{missing or 'none'}")
+        return "\n".join(lines)
+
+    def to_html(self, path: str | Path) -> Path:
+        """Write the self-contained HTML coverage report; returns its path."""
+        from ..viz.report import write_report
+
+        return write_report(self, path)
+
+
+def read_concepts(path: str | Path) -> list[str]:
+    """Concept phrases from a text file, one per line (``#`` comments)."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    concepts = [ln.split("#", 1)[0].strip() for ln in lines]
+    concepts = [c for c in concepts if c]
+    if not concepts:
+        raise ValueError(f"concepts file {path} lists no concepts (one phrase per line)")
+    return concepts
+
+
+def find_gaps(collection, by: str, *, targets: Mapping[str, float] | str | Path | None = None,
+              concepts: Sequence[str] | str | Path | None = None, clusters: bool = True,
+              cluster_config: ClusterConfig = ClusterConfig(), model: str | None = None) -> Gaps:
+    """Representation by ``by`` against targets, creator concentration, named clusters,
+    concept probes (CLIP only), outliers, sparse map regions and tiny clusters.
+
+    Examples
+    --------
+    >>> gaps = wb.find_gaps(ds, by="style")   # doctest: +SKIP
+    >>> gaps.table                            # doctest: +SKIP
+    >>> gaps.to_html("out/coverage.html")     # doctest: +SKIP
+    """
+    from ..core import density
+    from ..core.gaps import concept_probes, creator_concentration, representation
+
+    check_field(collection, by)
+    view = usable(collection)
+    values = view.values(by)
+    rep = representation(values, targets)
+    creators = creator_concentration(values, view.values("creator")) \
+        if collection.has_sample_field("creator") else pd.DataFrame()
+    gaps = Gaps(dataset=collection._dataset.name, by=by, representation=rep, creators=creators)
+    try:
+        ids, X, fname = get_embeddings(collection, model)
+    except LookupError:
+        if concepts is not None or clusters:
+            raise
+        return gaps
+    if clusters:
+        gaps.clusters = find_clusters(collection, config=cluster_config, model=model)
+        gaps.tiny = density.tiny_clusters(gaps.clusters.labels)
+        gaps.outliers = density.outliers(X).assign(id=ids)
+    if concepts is not None:
+        words = read_concepts(concepts) if isinstance(concepts, (str, Path)) else list(concepts)
+        embedder = embedder_for_field(collection, fname)
+        if not embedder.has_text:
+            gaps.probe_note = (f"concept probes need a CLIP model (text + image); {embedder.name} "
+                               "is image-only. Run `workbench embed NAME --model clip` first.")
+        else:
+            probes = concept_probes(X, embedder.encode_texts(words), words)
+            probes["nearest_ids"] = [[ids[i] for i in row] for row in probes["nearest"]]
+            gaps.probes = probes
+    try:
+        from .maps import get_map
+
+        map_ids, coords, _ = get_map(collection)
+        gaps.sparse = density.sparse_regions(coords)
+    except LookupError:
+        pass
+    return gaps

@@ -1,0 +1,147 @@
+"""The HTML coverage report: one self-contained file (images inlined as data URIs)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .thumbs import strip_html
+
+_CSS = """
+body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#222}
+h1{font-size:24px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:8px 0}td,th{padding:3px 10px;border-bottom:1px solid #eee;
+text-align:left}th{background:#f6f6f6}.under{color:#b35900;font-weight:600}
+.over{color:#a00;font-weight:600}.ok{color:#287a28}.maps img{max-width:49%}
+.note{color:#555;font-size:12px}
+"""
+
+
+def fig_to_data_uri(fig) -> str:
+    """A matplotlib figure as a PNG data URI (closes the figure)."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def map_figure(coords: np.ndarray, labels, title: str, names: dict | None = None):
+    """A scatter of the 2-D map coloured by a categorical label (legend with counts)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = pd.Series(labels).fillna("(missing)").astype(str)
+    fig, ax = plt.subplots(figsize=(6.4, 5.2))
+    cmap = plt.get_cmap("tab20")
+    for i, (value, idx) in enumerate(labels.groupby(labels).groups.items()):
+        pts = coords[np.asarray(idx)]
+        label = names.get(value, value) if names else value
+        ax.scatter(pts[:, 0], pts[:, 1], s=9, color=cmap(i % 20), alpha=0.8,
+                   label=f"{str(label)[:40]} ({len(idx)})")
+    ax.set_title(title)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.legend(fontsize=7, loc="best", markerscale=1.5, frameon=False)
+    return fig
+
+
+def _table(df: pd.DataFrame, status_col: str | None = None) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    rows = []
+    for rec in df.itertuples(index=False):
+        cells = []
+        for col, val in zip(df.columns, rec):
+            text = f"{val:.1%}" if isinstance(val, float) and ("share" in col) else (
+                f"{val:.3f}" if isinstance(val, float) else str(val))
+            cls = f' class="{val}"' if col == status_col else ""
+            cells.append(f"<td{cls}>{html.escape(text)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def write_report(gaps, path: str | Path) -> Path:
+    """Write the coverage report for a :class:`~workbench.glue.gaps.Gaps` result."""
+    from ..glue.fo import get_dataset
+
+    path = Path(path)
+    ds = get_dataset(gaps.dataset)
+    id_to_path = dict(zip(*ds.values(["id", "filepath"])))
+    parts = [f"<h1>Coverage report: {html.escape(gaps.dataset)}</h1>",
+             f"<p class=note>{len(ds)} samples. Grouped by <b>{html.escape(gaps.by)}</b>.</p>"]
+
+    try:
+        from ..glue.maps import get_map
+
+        ids, coords, info = get_map(ds)
+        values = dict(zip(*ds.select(ids, ordered=True).values(["id", gaps.by])))
+        figs = [map_figure(coords, [values[i] for i in ids], f"map coloured by {gaps.by}")]
+        if gaps.clusters is not None:
+            lab = dict(zip(gaps.clusters.ids, gaps.clusters.labels.astype(str)))
+            names = {str(k): v for k, v in gaps.clusters.names().items()}
+            figs.insert(0, map_figure(coords, [lab.get(i, "-") for i in ids],
+                                      "map coloured by cluster", names))
+        parts.append("<h2>Map</h2><div class=maps>" + "".join(
+            f'<img src="{fig_to_data_uri(f)}">' for f in figs) + "</div>"
+            f"<p class=note>{info['points_field']} ({html.escape(str(info['config']))})</p>")
+    except LookupError as exc:
+        parts.append(f"<h2>Map</h2><p class=note>{html.escape(str(exc))}</p>")
+
+    import matplotlib.pyplot as plt
+
+    ax = gaps.representation.plot()
+    parts.append(f"<h2>Representation by {html.escape(gaps.by)}</h2>"
+                 f'<img src="{fig_to_data_uri(ax.figure)}">'
+                 + _table(gaps.table, status_col="status")
+                 + "".join(f"<p class=note>{html.escape(n)}</p>" for n in gaps.representation.notes))
+    plt.close("all")
+
+    if len(gaps.creators):
+        parts.append("<h2>Creator concentration</h2>" + _table(gaps.creators))
+
+    if gaps.clusters is not None:
+        parts.append(f"<h2>Clusters ({gaps.clusters.k}, {gaps.clusters.method}, "
+                     f"seed {gaps.clusters.seed})</h2>")
+        for row in gaps.clusters.table.itertuples(index=False):
+            paths = [id_to_path[i] for i in row.medoid_ids if i in id_to_path]
+            parts.append(strip_html(paths, size=80, title=(
+                f"cluster {row.cluster}: {row.name} — {row.size} images ({row.share:.1%})")))
+
+    if gaps.probe_note:
+        parts.append(f"<h2>Concept probes</h2><p>{html.escape(gaps.probe_note)}</p>")
+    elif gaps.probes is not None:
+        parts.append("<h2>Concept probes</h2>" + _table(
+            gaps.probes.drop(columns=["nearest", "nearest_ids"], errors="ignore")))
+        for row in gaps.probes.itertuples(index=False):
+            paths = [id_to_path[i] for i in row.nearest_ids[:8] if i in id_to_path]
+            parts.append(strip_html(paths, size=64, title=f"nearest to “{row.concept}”"))
+
+    extra = []
+    if gaps.outliers is not None:
+        extra.append(f"{int(gaps.outliers['outlier'].sum())} outliers (far from their neighbours)")
+    if gaps.tiny is not None:
+        extra.append(f"{len(gaps.tiny)} tiny clusters")
+    if gaps.sparse is not None:
+        extra.append(f"{len(gaps.sparse)} sparse regions next to populated ones")
+    if extra:
+        parts.append("<h2>Sparse regions and islands</h2><ul>" + "".join(
+            f"<li>{html.escape(e)}</li>" for e in extra) + "</ul>")
+
+    doc = (f"<!doctype html><html><head><meta charset=utf-8><title>Coverage: "
+           f"{html.escape(gaps.dataset)}</title><style>{_CSS}</style></head><body>"
+           + "\n".join(parts) + "</body></html>")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(doc, encoding="utf-8")
+    os.replace(tmp, path)
+    gaps.paths["html"] = str(path)
+    return path
