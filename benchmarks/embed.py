@@ -104,6 +104,14 @@ def bench_model(spec: str, folder: Path, n: int, batch_size: int) -> dict:
     spec_arg = spec if spec != "clip" else None
     config = wb.EmbedConfig(model=spec_arg or "bundled", progress=False, cache_dir=cache_dir,
                             batch_size=batch_size)
+    def cold_then_warm(embed_fn) -> tuple:
+        t = time.perf_counter()
+        cold = embed_fn(ds, config=config)
+        rate = cold.computed / (time.perf_counter() - t)
+        t = time.perf_counter()
+        warm = embed_fn(ds, config=config)
+        return cold, rate, warm, time.perf_counter() - t
+
     if spec == "clip":  # random-weight CLIP through the same glue
         from workbench.glue import embed as glue_embed
         from workbench.models import choose
@@ -111,21 +119,11 @@ def bench_model(spec: str, folder: Path, n: int, batch_size: int) -> dict:
         original = choose.resolve_embedder
         choose.resolve_embedder = lambda *_a, **_k: (embedder, "benchmark: CLIP random weights")
         try:
-            t = time.perf_counter()
-            rep = glue_embed.embed(ds, config=config)
-            b = rep.computed / (time.perf_counter() - t)
-            t = time.perf_counter()
-            rep2 = glue_embed.embed(ds, config=config)
-            d_seconds = time.perf_counter() - t
+            rep, b, rep2, d_seconds = cold_then_warm(glue_embed.embed)
         finally:
             choose.resolve_embedder = original
     else:
-        t = time.perf_counter()
-        rep = wb.embed(ds, config=config)
-        b = rep.computed / (time.perf_counter() - t)
-        t = time.perf_counter()
-        rep2 = wb.embed(ds, config=config)
-        d_seconds = time.perf_counter() - t
+        rep, b, rep2, d_seconds = cold_then_warm(wb.embed)
     assert rep.computed == len(paths) and rep2.cached == len(paths), (rep, rep2)
     d = len(paths) / d_seconds
 

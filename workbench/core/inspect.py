@@ -6,16 +6,14 @@ Pure Pillow/imagehash; runs in worker processes, so everything here is picklable
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .hashing import sha256_file
 from .images import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, ImageDecodeError, open_rgb
-
-_HASH_BLOCK = 1 << 20
 
 
 @dataclass
@@ -56,15 +54,6 @@ def _os_reason(exc: OSError) -> str:
     if exc.errno == errno.ENOENT:
         return "missing"
     return "os_error"
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file's bytes, streamed."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_HASH_BLOCK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def inspect_file(

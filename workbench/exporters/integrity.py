@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import hashlib
 import os
 import secrets
 import shutil
 from pathlib import Path
+
+from ..core.hashing import sha256_file
 
 MANIFEST_NAME = "MANIFEST.sha256"
 _STAGE_TAG = ".tmp-"
@@ -31,14 +32,6 @@ _OLD_TAG = ".old-"
 
 class ExportTargetError(FileExistsError):
     """The target folder cannot be used (not empty, not a folder, not an export)."""
-
-
-def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def check_target(out: Path, *, overwrite: bool) -> None:

@@ -17,6 +17,8 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 
+from workbench.core.hashing import sha256_file  # noqa: F401  (used by clip.py)
+
 #: Seconds the reachability probe waits for huggingface.co before calling it offline.
 DEFAULT_PROBE_TIMEOUT = 3.0
 
@@ -147,12 +149,3 @@ def download(files: list[HubFile], cache_dir: str | None = None) -> str:
     raise RuntimeError(f"could not download any of [{names}] from {hf_endpoint()}: {last}")
 
 
-def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file, streamed."""
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
