@@ -15,7 +15,7 @@ DATASET = "palette-sample"
 
 def main() -> int:
     import workbench as wb
-    from workbench.doctor import format_doctor
+    from workbench.diagnostics import format_doctor
     from workbench.journey import JourneyConfig, run_journey
 
     print("=== doctor ===")

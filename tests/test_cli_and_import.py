@@ -56,3 +56,14 @@ def test_doctor_fails_clearly_when_the_database_cannot_be_reached():
                           text=True, env=env, timeout=300)
     assert proc.returncode != 0
     assert "DOES NOT ANSWER" in proc.stdout and "FIFTYONE_DATABASE_URI" in proc.stdout
+
+
+def test_no_public_name_is_shadowed_by_a_submodule():
+    # Importing workbench.<name> sets the attribute to the module, hiding an API function
+    # of the same name (wb.export once returned the workbench.export package).
+    import pkgutil
+
+    import workbench
+
+    submodules = {m.name for m in pkgutil.iter_modules(workbench.__path__)}
+    assert not submodules & set(workbench.__all__)

@@ -44,7 +44,7 @@ _API = {
     "ExportConfig": ("workbench.exporters.config", "ExportConfig"),
     "ImageConfig": ("workbench.exporters.images", "ImageConfig"),
     "CaptionConfig": ("workbench.exporters.captions", "CaptionConfig"),
-    "doctor": ("workbench.doctor", "run_doctor"),
+    "doctor": ("workbench.diagnostics", "run_doctor"),
     "show_samples": ("workbench.viz.thumbs", "show_samples"),
     "read_manifest": ("workbench.core.manifest", "read_manifest"),
     "check_license": ("workbench.core.rights", "check_license"),

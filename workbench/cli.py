@@ -26,7 +26,7 @@ class CommandResult:
 
 
 def _cmd_doctor(args: argparse.Namespace) -> CommandResult:
-    from .doctor import format_doctor, run_doctor
+    from .diagnostics import format_doctor, run_doctor
 
     report = run_doctor()
     return CommandResult(report, format_doctor(report), 0 if report["ok"] else 1)

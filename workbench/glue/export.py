@@ -31,7 +31,7 @@ def _records(view) -> list[dict]:
 
 
 def _context(ds, tag: str | None, group_field: str | None):
-    from ..doctor import versions
+    from ..diagnostics import versions
     from ..exporters import ExportContext
 
     saved = ds.info.get("selections", {}).get(tag or "", {}) if tag else {}
