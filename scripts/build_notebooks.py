@@ -113,6 +113,9 @@ NOTEBOOKS: dict[str, list[tuple[str, str]]] = {
         ("code", "sel.plot_balance()"),
         ("code", "sel.counts"),
         ("code", "sel.excluded_counts()"),
+        ("md", "Each excluded duplicate beside the image that was kept (higher resolution, "
+               "then the better-documented rights record)."),
+        ("code", "wb.show_duplicates(ds, sel)"),
         ("md", "Other strategies: `quota` (explicit counts or shares per group) and `diverse` "
                "(k-center greedy inside each group, to cover its variety)."),
         ("code", "diverse = wb.select_balanced(ds, n=60, by=\"style\", tag=\"diverse\", "

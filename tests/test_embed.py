@@ -51,11 +51,14 @@ def test_changed_content_is_recomputed_and_renamed_file_is_not(tmp_path, dataset
     ds = wb.get_dataset(dataset_name)
     first = wb.embed(ds, config=BUNDLED)
     assert first.computed == 4
+    before = ds.match({"filepath": str(root / "1.png")}).first()[first.field]
     save(pattern(50), root / "1.png")             # new content at an old path
     os.rename(root / "2.png", root / "moved.png")  # old content at a new path
     wb.load(root, name=dataset_name, config=QUIET_LOAD)
     second = wb.embed(wb.get_dataset(dataset_name), config=BUNDLED)
     assert (second.computed, second.cached) == (1, 4)  # 0, moved, 3 cached; 1 recomputed
+    after = wb.get_dataset(dataset_name).match({"filepath": str(root / "1.png")}).first()
+    assert not np.allclose(after[first.field], before), "the stored vector follows the content"
 
 
 def test_file_broken_after_load_is_reported_and_the_rest_embed(tmp_path, dataset_name):

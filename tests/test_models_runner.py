@@ -12,30 +12,17 @@ import time
 import numpy as np
 import pytest
 
-try:
-    from conftest_models import (
-        REPO_ROOT,
-        bundled_cpu,
-        clip_random_cpu,
-        items_for,
-        make_bad_files,
-        make_jpegs,
-        make_odd_images,
-        sha256_of,
-        smooth_rgb,
-    )
-except ImportError:  # tests/ imported as a package
-    from tests.conftest_models import (
-        REPO_ROOT,
-        bundled_cpu,
-        clip_random_cpu,
-        items_for,
-        make_bad_files,
-        make_jpegs,
-        make_odd_images,
-        sha256_of,
-        smooth_rgb,
-    )
+from conftest_models import (
+    REPO_ROOT,
+    bundled_cpu,
+    clip_random_cpu,
+    items_for,
+    make_bad_files,
+    make_jpegs,
+    make_odd_images,
+    sha256_of,
+    smooth_rgb,
+)
 
 from workbench.core.images import open_rgb
 from workbench.models import EmbeddingCache, embed_items

@@ -70,6 +70,14 @@ def test_no_rights_problem_or_planted_duplicate_is_selected(selection, sample_da
                 or reason.get(original) == f"duplicate_of:{id_of[copy]}"), (copy, original)
 
 
+def test_duplicates_display_pairs_each_exclusion_with_what_it_duplicates(selection):
+    ds, sel = selection
+    html = wb.show_duplicates(ds, sel).data
+    pairs = [d for d, r in sel.excluded.items() if r.startswith("duplicate_of:")]
+    assert pairs and html.count("excluded: duplicate") == min(len(pairs), 12)
+    assert all(f"{d} duplicates {sel.excluded[d].split(':', 1)[1]}" in html for d in pairs[:12])
+
+
 def test_selection_is_saved_and_reloads(selection):
     ds, sel = selection
     assert sorted(ds.match_tags("selected").values("id")) == sorted(sel.ids)

@@ -40,6 +40,7 @@ _API = {
     "DedupConfig": ("workbench.core.dedup", "DedupConfig"),
     "load_selection": ("workbench.glue.select", "load_selection"),
     "sync_hand_edits": ("workbench.glue.select", "sync_hand_edits"),
+    "show_duplicates": ("workbench.viz.selection", "show_duplicates"),
     "export": ("workbench.glue.export", "export"),
     "ExportConfig": ("workbench.exporters.config", "ExportConfig"),
     "ImageConfig": ("workbench.exporters.images", "ImageConfig"),

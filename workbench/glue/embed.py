@@ -103,10 +103,14 @@ def embed(collection, model: str | None = None, *, config: EmbedConfig = EmbedCo
 
     ids, shas, paths = view.values(["id", "sha256", "filepath"])
     items = [(i, s, p) for i, s, p in zip(ids, shas, paths) if s]
+    # Vectors already stored are current: the loader clears them when content changes.
+    stored = set(view.exists(fname).values("id"))
 
     def store(chunk: dict) -> None:
         # Persist each chunk as soon as it exists: a crash loses at most one chunk.
-        keys = list(chunk)
+        keys = [k for k in chunk if k not in stored]
+        if not keys:
+            return
         sel = ds.select(keys, ordered=True)
         sel.set_values(fname, [np.asarray(chunk[k]) for k in keys])
 
@@ -114,8 +118,8 @@ def embed(collection, model: str | None = None, *, config: EmbedConfig = EmbedCo
     result = embed_items(embedder, items, cache, batch_size=config.batch_size,
                          num_workers=config.num_workers, chunk_size=config.chunk_size,
                          progress=config.progress, on_chunk=store)
-    if result.norms:
-        keys = list(result.norms)
+    if any(k not in stored for k in result.norms):
+        keys = [k for k in result.norms if k not in stored]
         ds.select(keys, ordered=True).set_values(
             norm_field, [float(result.norms[k]) for k in keys])
 

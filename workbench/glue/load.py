@@ -280,6 +280,11 @@ def _apply(ds, fo, new_samples, updates, broken_existing, report) -> None:
         for key, value in fields.items():
             sample[key] = value
         if content_changed:
+            # Vectors and map positions describe the old content: drop them, so the
+            # next `embed` recomputes (or fetches from the cache) the right ones.
+            for name in sample.field_names:
+                if name.startswith(("emb_", "map_")):
+                    sample[name] = None
             sample.metadata = fo.ImageMetadata(
                 size_bytes=fields["file_size"], width=fields["width"], height=fields["height"],
                 num_channels=3)
