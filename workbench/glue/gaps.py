@@ -153,9 +153,7 @@ class Gaps:
         return out
 
     def summary(self) -> str:
-        lines = [f"representation by {self.by!r} (targets: "
-                 f"{'given' if self.representation.notes else 'uniform or given'}):",
-                 self.table.to_string(index=False)]
+        lines = [f"representation by {self.by!r}:", self.table.to_string(index=False)]
         lines += [f"note: {n}" for n in self.representation.notes]
         flagged = self.flagged_creators()
         for row in flagged.itertuples(index=False):
