@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -105,7 +104,7 @@ def _folder_label(path: str, root: Path) -> str | None:
     return rel.parts[0] if rel is not None and len(rel.parts) > 1 else None
 
 
-def _ensure_schema(ds, custom: dict, label_field: str | None) -> None:
+def _ensure_schema(ds, label_field: str | None) -> None:
     fo = fiftyone()
     str_fields = list(RECORD_FIELDS) + ["sha256", "phash", "duplicate_of"]
     if label_field:
@@ -202,7 +201,7 @@ def load(
     fo = fiftyone()
     ds = fo.load_dataset(name) if fo.dataset_exists(name) else fo.Dataset(name)
     ds.persistent = config.persistent
-    _ensure_schema(ds, parsed.custom_fields if parsed else {}, labels_from_folders)
+    _ensure_schema(ds, labels_from_folders)
     existing = {}
     if len(ds):
         ids, fps, shas, issues = ds.values(["id", "filepath", "sha256", "load_issues"])
@@ -343,9 +342,3 @@ def _summarise(ds, report: LoadReport, this_load: set[str], root: Path) -> None:
     report.unknown_license.sort(key=lambda d: d["path"])
     report.skipped.sort(key=lambda d: d["path"])
 
-
-def loaded_files(ds) -> Sequence[str]:
-    """The file paths of the usable samples."""
-    from .fo import usable
-
-    return usable(ds).values("filepath")
