@@ -153,7 +153,10 @@ def open_rgb(
         with warnings.catch_warnings():
             # Pillow warns (rather than raises) between max_pixels and 2x max_pixels.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(p) as img:
+            # Pillow closes an image it opened itself, so it would need copying out of the
+            # with-block; opened from our own handle, the decoded pixels outlive the file.
+            with open(p, "rb") as fh:
+                img = Image.open(fh)
                 w, h = img.size
                 if max_pixels is not None and w * h > max_pixels:
                     raise ImageDecodeError(
@@ -173,8 +176,6 @@ def open_rgb(
                     upright = ImageOps.exif_transpose(img)
                     notes.append("exif_rotated")
                 rgb = to_rgb(upright, notes)
-                if rgb is img:
-                    rgb = img.copy()  # detach from the file handle we are closing
     except ImageDecodeError:
         raise
     except PermissionError as exc:
