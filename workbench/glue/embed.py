@@ -28,7 +28,7 @@ class EmbedConfig:
 
     model: str = "auto"
     device: str = "auto"
-    batch_size: int = 32
+    batch_size: int | str = "auto"
     num_workers: int | str = "auto"
     chunk_size: int = 256
     progress: bool = True
@@ -85,11 +85,13 @@ def embed(collection, model: str | None = None, *, config: EmbedConfig = EmbedCo
     """
     from ..models.cache import EmbeddingCache
     from ..models.choose import resolve_embedder
+    from ..models.pool import shared
     from ..models.runner import embed_items
 
     t0 = time.perf_counter()
     fo = fiftyone()
     embedder, reason = resolve_embedder(model or config.model, config.device)
+    embedder = shared(embedder)  # a network loaded earlier in this process is reused
     print(reason, file=sys.stderr, flush=True)
     view = usable(collection)
     ds = view._dataset
@@ -148,11 +150,12 @@ def embedder_spec(embedder) -> str:
 
 
 def embedder_for_field(collection, fname: str):
-    """Rebuild (without loading) the embedder that produced ``fname``."""
+    """The embedder that produced ``fname`` (the process's loaded one when there is one)."""
     from ..models.choose import build_embedder
+    from ..models.pool import shared
 
     run = collection._dataset.info.get(INFO_KEY, {}).get(fname, {})
-    return build_embedder(run.get("spec", "bundled"))
+    return shared(build_embedder(run.get("spec", "bundled")))
 
 
 def embedding_field(collection, model: str | None = None) -> str:
