@@ -187,3 +187,32 @@ def test_image_preprocess_handles_extreme_aspect_and_modes():
         x = pp(img)
         assert tuple(x.shape) == (3, 224, 224) and torch.isfinite(x).all()
     assert json.dumps(pp.draft_size) == "[256, 256]"
+
+
+def test_two_step_preprocess_matches_the_reference_transforms():
+    """pixels + batched normalize give what torchvision's and open_clip's transforms give."""
+    import torchvision.transforms.functional as TF
+    from open_clip.transform import PreprocessCfg, image_transform_v2
+    from torchvision.transforms import InterpolationMode
+
+    from workbench.models.clip import OpenClipPreprocess
+
+    imgs = [smooth_rgb(5, 300, 200), smooth_rgb(6, 97, 640), smooth_rgb(7, 256, 256).convert("L")]
+    lite = ImagePreprocess(size=224, resize=256, mean=(0.5,) * 3, std=(0.5,) * 3)
+    for img in imgs:
+        ref = TF.center_crop(TF.resize(img.convert("RGB"), 256, InterpolationMode.BICUBIC,
+                                       antialias=True), [224, 224])
+        ref = TF.normalize(TF.to_tensor(ref), [0.5] * 3, [0.5] * 3)
+        torch.testing.assert_close(lite(img), ref, atol=1e-5, rtol=0)
+    for mode in ("shortest", "longest", "squash"):
+        ours = OpenClipPreprocess(size=224, resize_mode=mode)
+        theirs = image_transform_v2(PreprocessCfg(size=224, resize_mode=mode), is_train=False)
+        for img in imgs:
+            torch.testing.assert_close(ours(img), theirs(img), atol=1e-5, rtol=0)
+    # A batch is normalised at once, on the pixels' device, in channels-last order.
+    px = torch.stack([lite.pixels(img) for img in imgs])
+    assert px.dtype == torch.uint8 and tuple(px.shape) == (3, 224, 224, 3)
+    x = lite.normalize(px)
+    assert tuple(x.shape) == (3, 3, 224, 224) and x.is_contiguous(memory_format=torch.channels_last)
+    with pytest.raises(ValueError, match=r"uint8 \(N, H, W, 3\)"):
+        lite.normalize(x)

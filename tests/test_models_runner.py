@@ -138,7 +138,7 @@ def test_clip_runs_through_the_runner(tmp_path):
 def test_bad_arguments_are_clear_errors(tmp_path):
     emb = bundled_cpu()
     good = items_for(make_jpegs(tmp_path / "imgs", 1))
-    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+    with pytest.raises(ValueError, match="batch_size must be 'auto' or a positive integer"):
         embed_items(emb, good, batch_size=0)
     with pytest.raises(ValueError, match="sha256 must be a 64-character"):
         embed_items(emb, [("k", "abc", "x.jpg")])
@@ -196,3 +196,42 @@ def test_killed_run_resumes_from_the_cache(tmp_path, cache_dir):
     res = embed_items(emb, items, cache, batch_size=8, chunk_size=8, progress=False)
     assert res.cached == done and res.computed == 60 - done and not res.failed
     assert len(cache) == 60
+
+
+def test_auto_settings_follow_the_model_and_the_hardware(tmp_path):
+    from workbench.models.runner import auto_num_workers
+
+    emb = bundled_cpu()
+    assert emb.batch_size_for("cpu") == 4  # measured best for EfficientNet-Lite0 on CPU
+    assert emb.batch_size_for("cuda:0") == 64
+    assert clip_random_cpu().batch_size_for("cpu") == 16
+    # No worker for small jobs or a 2-core CPU (the model uses both cores), some otherwise.
+    assert auto_num_workers(10, 4, "cpu", cores=16) == 0
+    assert auto_num_workers(2000, 4, "cpu", cores=2) == 0
+    assert auto_num_workers(2000, 4, "cpu", cores=8) == 2
+    assert auto_num_workers(2000, 64, "cuda", cores=16) == 8
+    # "auto" runs end to end and gives the vectors an explicit batch size gives.
+    items = items_for(make_jpegs(tmp_path / "imgs", 6))
+    auto = embed_items(emb, items, None, progress=False)
+    explicit = embed_items(emb, items, None, batch_size=5, num_workers=0, progress=False)
+    for key, _, _ in items:
+        np.testing.assert_allclose(auto.vectors[key], explicit.vectors[key], atol=1e-5)
+
+
+def test_loaded_networks_are_shared_within_a_process():
+    from workbench.models import pool
+    from workbench.models.bundled import EfficientNetLite0
+
+    pool.clear()
+    first = pool.shared(EfficientNetLite0(device="cpu"))
+    first.load()
+    again = pool.shared(EfficientNetLite0(device="cpu"))
+    assert again is first and again.model_ is not None  # no second load
+    other_device = pool.shared(EfficientNetLite0(device="auto"))
+    assert other_device is not first
+    # The pool is bounded (MAX_SHARED = 2): the least recently used entry makes way.
+    clip = pool.shared(clip_random_cpu())
+    assert pool.shared(clip_random_cpu()) is clip
+    assert pool.shared(EfficientNetLite0(device="auto")) is other_device
+    assert pool.shared(EfficientNetLite0(device="cpu")) is not first
+    pool.clear()

@@ -73,8 +73,21 @@ def _add_embed(sub) -> None:
     p.add_argument("--model", default="auto",
                    help="auto | clip | bundled | OPENCLIP_NAME:PRETRAINED_TAG_OR_PATH")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=_batch_size, default="auto",
+                   help="images per forward pass (default auto: the model's best on this device)")
     p.set_defaults(func=_cmd_embed)
+
+
+def _batch_size(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a positive integer, got {text!r}")
+    return value
 
 
 def _cmd_map(args: argparse.Namespace) -> CommandResult:

@@ -79,9 +79,62 @@ def l2_normalize(features: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     return unit.numpy().astype(np.float32, copy=False), norms[:, 0].numpy().astype(np.float32)
 
 
+class Preprocess(ABC):
+    """Image to model input, in two steps.
+
+    * :meth:`pixels`: resize and crop one decoded image to ``uint8 (H, W, 3)``. This
+      runs where images are decoded (a DataLoader worker, or between batches).
+    * :meth:`normalize`: scale and normalise a ``uint8 (N, H, W, 3)`` batch to float
+      ``(N, 3, H, W)`` on the batch's device, in channels-last memory order.
+
+    Splitting there keeps the per-image work to Pillow's resize and crop, moves a
+    quarter of the bytes between processes (or to the GPU), and does the float
+    arithmetic once per batch, vectorised. Calling the object does both for one image.
+    Subclasses are picklable dataclasses with ``mean`` and ``std`` fields.
+    """
+
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+
+    @property
+    @abstractmethod
+    def draft_size(self) -> tuple[int, int]:
+        """Smallest decode size that keeps full detail for this transform (JPEG draft)."""
+
+    @abstractmethod
+    def pixels(self, image: Image.Image) -> torch.Tensor:
+        """Resized, cropped RGB pixels of one image: ``uint8 (H, W, 3)``."""
+
+    def normalize(self, batch: torch.Tensor) -> torch.Tensor:
+        """``uint8 (N, H, W, 3)`` pixels to normalised float ``(N, 3, H, W)`` (channels last)."""
+        import torch
+
+        if batch.dtype != torch.uint8 or batch.ndim != 4 or batch.shape[-1] != 3:
+            raise ValueError(
+                "pixels must be a uint8 (N, H, W, 3) tensor; "
+                f"got {batch.dtype} with shape {tuple(batch.shape)}"
+            )
+        mean = torch.tensor(self.mean, dtype=torch.float32, device=batch.device) * 255.0
+        std = torch.tensor(self.std, dtype=torch.float32, device=batch.device) * 255.0
+        # permute() of NHWC is NCHW with channels-last strides; .float() keeps them.
+        x = batch.permute(0, 3, 1, 2).float()
+        return x.sub_(mean.view(1, 3, 1, 1)).div_(std.view(1, 3, 1, 1))
+
+    def __call__(self, image: Image.Image) -> torch.Tensor:
+        """One image to a normalised float tensor ``(3, H, W)``."""
+        return self.normalize(self.pixels(image)[None])[0]
+
+
+def pil_to_pixels(image: Image.Image) -> torch.Tensor:
+    """A PIL image as a ``uint8 (H, W, 3)`` tensor (owning a copy of the pixels)."""
+    import torch
+
+    return torch.from_numpy(np.array(image.convert("RGB"), dtype=np.uint8))
+
+
 @dataclass(frozen=True)
-class ImagePreprocess:
-    """Resize (shortest side), centre-crop, to tensor, normalise. Picklable.
+class ImagePreprocess(Preprocess):
+    """Resize (shortest side), centre-crop, normalise. Picklable.
 
     Parameters
     ----------
@@ -103,17 +156,15 @@ class ImagePreprocess:
 
     @property
     def draft_size(self) -> tuple[int, int]:
-        """Smallest decode size that keeps full detail for this transform (JPEG draft)."""
         return (self.resize, self.resize)
 
-    def __call__(self, image: Image.Image) -> torch.Tensor:
+    def pixels(self, image: Image.Image) -> torch.Tensor:
         import torchvision.transforms.functional as TF
         from torchvision.transforms import InterpolationMode
 
         interp = InterpolationMode(self.interpolation)
         img = TF.resize(image.convert("RGB"), self.resize, interpolation=interp, antialias=True)
-        img = TF.center_crop(img, [self.size, self.size])
-        return TF.normalize(TF.to_tensor(img), list(self.mean), list(self.std))
+        return pil_to_pixels(TF.center_crop(img, [self.size, self.size]))
 
 
 class Embedder(ABC):
@@ -141,6 +192,11 @@ class Embedder(ABC):
 
     dim: int
     has_text: bool = False
+    #: Images per forward pass when ``batch_size="auto"``, by device kind. On CPU the
+    #: best batch is a property of the network (how much activation memory stays in
+    #: cache), so subclasses set their own measured value.
+    cpu_batch_size: int = 16
+    cuda_batch_size: int = 64
 
     def __init__(self, device: str = "auto") -> None:
         self.device = check_device(device)
@@ -159,8 +215,8 @@ class Embedder(ABC):
 
     @property
     @abstractmethod
-    def preprocess(self) -> Any:
-        """Picklable callable: RGB PIL image -> float tensor (3, H, W)."""
+    def preprocess(self) -> Preprocess:
+        """Picklable :class:`Preprocess`: RGB PIL image -> pixels -> float tensor."""
 
     @property
     def draft_size(self) -> tuple[int, int] | None:
@@ -170,6 +226,10 @@ class Embedder(ABC):
     def __repr__(self) -> str:
         state = "loaded" if self.model_ is not None else "not loaded"
         return f"{type(self).__name__}(name={self.name!r}, device={self.device!r}, {state})"
+
+    def batch_size_for(self, device: str) -> int:
+        """The ``"auto"`` batch size on ``device`` (``"cpu"``, ``"cuda"`` or ``"cuda:N"``)."""
+        return self.cuda_batch_size if str(device).startswith("cuda") else self.cpu_batch_size
 
     # -- lifecycle --------------------------------------------------------------
     @abstractmethod
@@ -229,6 +289,14 @@ class Embedder(ABC):
             feats = self._forward_images(batch.to(self.device_, non_blocking=True))
         return l2_normalize(feats)
 
+    def embed_pixels(self, pixels: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`embed_batch` for ``uint8 (N, H, W, 3)`` pixels from ``preprocess.pixels``.
+
+        The pixels move to the model's device first, so normalisation runs there.
+        """
+        self.load()
+        return self.embed_batch(self.preprocess.normalize(pixels.to(self.device_, non_blocking=True)))
+
     def encode_images(self, batch: torch.Tensor) -> np.ndarray:
         """L2-normalised float32 embeddings ``(N, dim)`` of a preprocessed batch.
 
@@ -248,7 +316,7 @@ class Embedder(ABC):
 
         if not images:
             return np.zeros((0, self.dim), np.float32)
-        return self.encode_images(torch.stack([self.preprocess(im) for im in images]))
+        return self.embed_pixels(torch.stack([self.preprocess.pixels(im) for im in images]))[0]
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised float32 text embeddings ``(N, dim)``.

@@ -21,7 +21,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from workbench.models import hub
-from workbench.models.base import Embedder, ModelUnavailableError
+from workbench.models.base import Embedder, ModelUnavailableError, Preprocess, pil_to_pixels
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -340,10 +340,12 @@ class OpenClipEmbedder(Embedder):
 
 
 @dataclass
-class OpenClipPreprocess:
+class OpenClipPreprocess(Preprocess):
     """open_clip's own inference transform, built lazily; picklable.
 
-    Parameters mirror ``open_clip.transform.PreprocessCfg``.
+    Parameters mirror ``open_clip.transform.PreprocessCfg``. :meth:`pixels` runs the
+    transform's image steps (resize, crop or pad, mode); its final to-tensor and
+    normalise steps are :meth:`Preprocess.normalize`, done per batch.
     """
 
     size: int | tuple[int, int] = 224
@@ -358,9 +360,9 @@ class OpenClipPreprocess:
         side = max(self.size) if isinstance(self.size, (tuple, list)) else int(self.size)
         return (side, side)
 
-    def _transform(self) -> Any:
-        tf = self.__dict__.get("_tf")
-        if tf is None:
+    def _image_steps(self) -> list:
+        steps = self.__dict__.get("_steps")
+        if steps is None:
             from open_clip.transform import PreprocessCfg, image_transform_v2
 
             cfg = PreprocessCfg(
@@ -371,11 +373,23 @@ class OpenClipPreprocess:
                 resize_mode=self.resize_mode,
                 fill_color=self.fill_color,
             )
-            tf = self.__dict__["_tf"] = image_transform_v2(cfg, is_train=False)
-        return tf
+            transforms = list(image_transform_v2(cfg, is_train=False).transforms)
+            tail = [type(t).__name__ for t in transforms[-2:]]
+            if tail != ["MaybeToTensor", "Normalize"] or tuple(transforms[-1].mean) != tuple(
+                self.mean
+            ):
+                raise RuntimeError(
+                    "open_clip's inference transform no longer ends in to-tensor and normalise "
+                    f"with the configured mean; found {transforms!r}"
+                )
+            steps = self.__dict__["_steps"] = transforms[:-2]
+        return steps
 
-    def __call__(self, image: Image.Image) -> torch.Tensor:
-        return self._transform()(image.convert("RGB"))
+    def pixels(self, image: Image.Image) -> torch.Tensor:
+        img = image.convert("RGB")
+        for step in self._image_steps():
+            img = step(img)
+        return pil_to_pixels(img)
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "_tf"}
+        return {k: v for k, v in self.__dict__.items() if k != "_steps"}
