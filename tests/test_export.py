@@ -104,6 +104,22 @@ def test_fiftyone_format_round_trip(selected, tmp_path):
         assert sorted(back.values("sha256")) == sorted(ds.select(sel.ids).values("sha256"))
     finally:
         back.delete()
+    # Like the other formats: a manifest that checks, a swap on overwrite, and a
+    # folder that is not an export is never replaced.
+    check = subprocess.run(["sha256sum", "-c", "--quiet", "MANIFEST.sha256"], cwd=rep.out,
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    again = wb.export(ds, format="fiftyone", out=tmp_path / "fo", tag="export",
+                      config=wb.ExportConfig(overwrite=True))
+    assert again.images == rep.images
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".fo")]  # no stage left
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.raises(FileExistsError, match="not a previous"):
+        wb.export(ds, format="fiftyone", out=mine, tag="export",
+                  config=wb.ExportConfig(overwrite=True))
+    assert os.listdir(mine) == ["notes.txt"]
 
 
 def test_cli_export_refuses_a_non_empty_target(selected, tmp_path, cli):

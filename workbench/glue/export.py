@@ -8,6 +8,7 @@ FiftyOne format for round trips.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -90,11 +91,24 @@ def export(collection, *, format: str, out: str | os.PathLike, tag: str | None =
 
 
 def _export_fiftyone(view, out: Path, registry, *, overwrite: bool):
-    """FiftyOne's own format (for round trips), with the same consent re-check."""
+    """FiftyOne's own format (for round trips), with the same consent re-check.
+
+    Written like the other formats: into a staging folder beside ``out``, with a
+    ``MANIFEST.sha256``, then swapped in. A target that is not empty is replaced only
+    with ``overwrite=True`` and only when it is a previous export.
+    """
+    from ..exporters.integrity import (
+        check_target,
+        clean_stale,
+        make_stage,
+        publish,
+        write_manifest,
+    )
     from ..exporters.report import ExportReport
 
     fo = fiftyone()
     t0 = time.perf_counter()
+    out = Path(out).absolute()
     ids, consent, creators, shas, paths = view.values(
         ["id", "consent", "creator", "sha256", "filepath"])
     dropped = []
@@ -104,10 +118,18 @@ def _export_fiftyone(view, out: Path, registry, *, overwrite: bool):
             dropped.append({"id": i, "reason": "opted_out" if c == "opted_out"
                             else f"optout_registry:{kind}"})
     keep = view.exclude([d["id"] for d in dropped]) if dropped else view
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise FileExistsError(f"export target {out} is not empty; pass overwrite=True")
-    keep.export(export_dir=str(out), dataset_type=fo.types.FiftyOneDataset,
-                export_media=True, overwrite=overwrite, progress=False)
+    clean_stale(out)
+    check_target(out, overwrite=overwrite)
+    stage = make_stage(out)
+    try:
+        # overwrite=True only ever empties our own fresh staging folder.
+        keep.export(export_dir=str(stage), dataset_type=fo.types.FiftyOneDataset,
+                    export_media=True, overwrite=True, progress=False)
+        write_manifest(stage)
+        publish(stage, out)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
     files = sum(len(f) for _, _, f in os.walk(out))
     return ExportReport(out=out, format="fiftyone", files=files, images=len(keep),
                         dropped=dropped, seconds=round(time.perf_counter() - t0, 3))
