@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from workbench.models import hub
@@ -197,7 +197,8 @@ class OpenClipEmbedder(Embedder):
         if self.pretrained is None:
             return f"random-seed{self.seed}"
         if self.is_file:
-            return f"file-{hub.sha256_file(self.pretrained)[:12]}"
+            st = os.stat(self.pretrained)
+            return f"file-{_checkpoint_digest(self.pretrained, st.st_size, st.st_mtime_ns)[:12]}"
         return clean_tag(self.pretrained)
 
     @property
@@ -337,6 +338,16 @@ class OpenClipEmbedder(Embedder):
             self.tokenizer_ = open_clip.get_tokenizer(self.model_name, cache_dir=self.cache_dir)
         tokens = self.tokenizer_(list(texts)).to(self.device_)
         return self.model_.encode_text(tokens)
+
+
+@lru_cache(maxsize=16)
+def _checkpoint_digest(path: str, size: int, mtime_ns: int) -> str:
+    """SHA-256 of a checkpoint, hashed once per (path, size, mtime) in this process.
+
+    Every embedder built for a checkpoint names itself by this digest, and the pool
+    looks embedders up by name; without the memo each lookup re-reads ~600 MB.
+    """
+    return hub.sha256_file(path)
 
 
 @dataclass
