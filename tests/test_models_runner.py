@@ -199,17 +199,23 @@ def test_killed_run_resumes_from_the_cache(tmp_path, cache_dir):
 
 
 def test_auto_settings_follow_the_model_and_the_hardware(tmp_path):
-    from workbench.models.runner import auto_num_workers
+    from workbench.models.runner import auto_num_workers, auto_torch_threads
 
     emb = bundled_cpu()
     assert emb.batch_size_for("cpu") == 4  # measured best for EfficientNet-Lite0 on CPU
     assert emb.batch_size_for("cuda:0") == 64
     assert clip_random_cpu().batch_size_for("cpu") == 16
-    # No worker for small jobs or a 2-core CPU (the model uses both cores), some otherwise.
+    # No worker for small jobs or a 2-core CPU (the model uses both cores), few on
+    # larger CPUs, all but one core with a GPU; inference gets the cores left over.
     assert auto_num_workers(10, 4, "cpu", cores=16) == 0
     assert auto_num_workers(2000, 4, "cpu", cores=2) == 0
-    assert auto_num_workers(2000, 4, "cpu", cores=8) == 2
-    assert auto_num_workers(2000, 64, "cuda", cores=16) == 8
+    assert auto_num_workers(2000, 4, "cpu", cores=8) == 1
+    assert auto_num_workers(2000, 4, "cpu", cores=16) == 2
+    assert auto_num_workers(2000, 64, "cuda", cores=16) == 15
+    assert auto_num_workers(2000, 64, "cuda", cores=64) == 16
+    assert auto_torch_threads(2, cores=16) == 14
+    assert auto_torch_threads(0, cores=2) == 2
+    assert auto_torch_threads(8, cores=4) == 1
     # "auto" runs end to end and gives the vectors an explicit batch size gives.
     items = items_for(make_jpegs(tmp_path / "imgs", 6))
     auto = embed_items(emb, items, None, progress=False)
