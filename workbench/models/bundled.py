@@ -89,6 +89,55 @@ def check_installed() -> tuple[bool, str]:
     return True, "weights ship with the package (works offline)"
 
 
+def fold_batch_norms(model: Any) -> Any:
+    """Fold every BatchNorm of an eval-mode EfficientNet-Lite into the convolution before it.
+
+    In eval mode a BatchNorm is a per-channel affine map, so it can live in the
+    convolution's weights and bias; the BatchNorm becomes an identity. Vectors change
+    by under 1e-6, and the bundled model's forward pass runs about 14% faster on CPU
+    (median of 6 alternated runs, 2 cores, batch 4). ``torch.nn.utils.fusion`` does
+    the arithmetic; the pairing is written here because torch's module fusers
+    (``torch.ao.quantization.fuse_modules``, ``torch.fx.experimental.optimization.fuse``)
+    match exact types, and these convolutions are a padding subclass of ``nn.Conv2d``.
+    """
+    from torch import nn
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    if model.training:
+        raise ValueError("fold_batch_norms needs a model in eval mode (call .eval() first)")
+    pairs = [(model, "_conv_stem", "_bn0"), (model, "_conv_head", "_bn1")]
+    for block in model._blocks:
+        if hasattr(block, "_expand_conv"):  # blocks with expand ratio 1 have none
+            pairs.append((block, "_expand_conv", "_bn0"))
+        pairs += [(block, "_depthwise_conv", "_bn1"), (block, "_project_conv", "_bn2")]
+    for parent, conv, bn in pairs:
+        setattr(parent, conv, fuse_conv_bn_eval(getattr(parent, conv), getattr(parent, bn)))
+        setattr(parent, bn, nn.Identity())
+    return model
+
+
+def fold_symmetric_padding(model: Any) -> Any:
+    """Let each stride-1 convolution pad its own input instead of a separate ``ZeroPad2d``.
+
+    The network mirrors TensorFlow's "SAME" padding with an explicit pad before every
+    convolution, which copies the whole activation. For the 12 stride-1 convolutions the
+    pad is the same on every side, so the convolution's own ``padding`` gives identical
+    results without the copy (vectors are bit-identical here), and the forward pass runs
+    about 7% faster on CPU (median of 10 alternated runs, 2 cores, batch 4). The 5
+    stride-2 pads are one-sided and stay.
+    """
+    from torch import nn
+
+    for module in model.modules():
+        pad = getattr(module, "static_padding", None)
+        if isinstance(pad, nn.ZeroPad2d) and tuple(module.stride) == (1, 1):
+            left, right, top, bottom = pad.padding
+            if left == right and top == bottom:
+                module.padding = (top, left)
+                module.static_padding = nn.Identity()
+    return model
+
+
 class EfficientNetLite0(Embedder):
     """Bundled EfficientNet-Lite0 (ImageNet) image embedder; 1280-d, offline, image-only.
 
@@ -144,8 +193,9 @@ class EfficientNetLite0(Embedder):
         with contextlib.redirect_stdout(io.StringIO()):
             model = EfficientNet.from_name(_ARCH)
         model.load_state_dict(self._state_dict(), strict=True)
+        model = fold_symmetric_padding(fold_batch_norms(model.eval()))
         # channels_last: ~3x faster depthwise convolutions on CPU (measured), also good on GPU.
-        return model.eval().to(device, memory_format=torch.channels_last)
+        return model.to(device, memory_format=torch.channels_last)
 
     def _forward_images(self, batch: torch.Tensor) -> torch.Tensor:
         import torch
