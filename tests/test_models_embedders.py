@@ -227,11 +227,14 @@ def test_two_step_preprocess_matches_the_reference_transforms():
 
     imgs = [smooth_rgb(5, 300, 200), smooth_rgb(6, 97, 640), smooth_rgb(7, 256, 256).convert("L")]
     lite = ImagePreprocess(size=224, resize=256, mean=(0.5,) * 3, std=(0.5,) * 3)
-    for img in imgs:
-        ref = TF.center_crop(TF.resize(img.convert("RGB"), 256, InterpolationMode.BICUBIC,
-                                       antialias=True), [224, 224])
-        ref = TF.normalize(TF.to_tensor(ref), [0.5] * 3, [0.5] * 3)
-        torch.testing.assert_close(lite(img), ref, atol=1e-5, rtol=0)
+    for interp in ("bicubic", "bilinear"):
+        pp = ImagePreprocess(size=224, resize=256, mean=(0.5,) * 3, std=(0.5,) * 3,
+                             interpolation=interp)
+        for img in imgs:
+            ref = TF.center_crop(TF.resize(img.convert("RGB"), 256, InterpolationMode(interp),
+                                           antialias=True), [224, 224])
+            ref = TF.normalize(TF.to_tensor(ref), [0.5] * 3, [0.5] * 3)
+            torch.testing.assert_close(pp(img), ref, atol=1e-5, rtol=0)
     for mode in ("shortest", "longest", "squash"):
         ours = OpenClipPreprocess(size=224, resize_mode=mode)
         theirs = image_transform_v2(PreprocessCfg(size=224, resize_mode=mode), is_train=False)
