@@ -93,12 +93,13 @@ def fold_batch_norms(model: Any) -> Any:
     """Fold every BatchNorm of an eval-mode EfficientNet-Lite into the convolution before it.
 
     In eval mode a BatchNorm is a per-channel affine map, so it can live in the
-    convolution's weights and bias; the BatchNorm becomes an identity. Vectors change
-    by under 1e-6, and the bundled model's forward pass runs about 14% faster on CPU
-    (median of 6 alternated runs, 2 cores, batch 4). ``torch.nn.utils.fusion`` does
-    the arithmetic; the pairing is written here because torch's module fusers
-    (``torch.ao.quantization.fuse_modules``, ``torch.fx.experimental.optimization.fuse``)
-    match exact types, and these convolutions are a padding subclass of ``nn.Conv2d``.
+    convolution's weights and bias; the BatchNorm becomes an identity. Unit vectors
+    change by under 1e-6, and the forward pass runs about 18% faster on CPU
+    (``benchmarks/fold.py``: median of 10 rotated runs, 2 cores, batch 4).
+    ``torch.nn.utils.fusion`` does the arithmetic. The pairing is written here because
+    torch's module fusers (``torch.ao.quantization.fuse_modules``,
+    ``torch.fx.experimental.optimization.fuse``) match exact types, and these
+    convolutions are a padding subclass of ``nn.Conv2d``.
     """
     from torch import nn
     from torch.nn.utils.fusion import fuse_conv_bn_eval
@@ -122,9 +123,8 @@ def fold_symmetric_padding(model: Any) -> Any:
     The network mirrors TensorFlow's "SAME" padding with an explicit pad before every
     convolution, which copies the whole activation. For the 12 stride-1 convolutions the
     pad is the same on every side, so the convolution's own ``padding`` gives identical
-    results without the copy (vectors are bit-identical here), and the forward pass runs
-    about 7% faster on CPU (median of 10 alternated runs, 2 cores, batch 4). The 5
-    stride-2 pads are one-sided and stay.
+    results without the copy, and the forward pass runs about 7% faster again on CPU
+    (``benchmarks/fold.py``). The 5 stride-2 pads are one-sided and stay.
     """
     from torch import nn
 
