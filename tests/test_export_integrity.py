@@ -226,3 +226,13 @@ def test_killed_export_leaves_no_half_written_out(tmp_path, previous):
     assert str(stage) in report.removed_stale and not stage.exists()
     assert siblings(out) == [] and verify_manifest(out) == [] and report.images == 30
     shutil.rmtree(out)
+
+
+def test_a_failed_export_leaves_no_staging_folder(tmp_path):
+    from workbench.exporters.integrity import staged
+
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError, match="disk full"), staged(out) as stage:
+        (stage / "half-written.png").write_bytes(b"\x89PNG")
+        raise RuntimeError("disk full")
+    assert list(tmp_path.iterdir()) == [] and not out.exists()

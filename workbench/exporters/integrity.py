@@ -21,6 +21,8 @@ import ctypes.util
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..core.hashing import sha256_file
@@ -91,6 +93,21 @@ def make_stage(out: Path) -> Path:
     stage = out.parent / f".{out.name}{_STAGE_TAG}{os.getpid()}-{secrets.token_hex(4)}"
     stage.mkdir()
     return stage
+
+
+@contextmanager
+def staged(out: Path) -> Iterator[Path]:
+    """A new staging folder beside ``out``, removed again if the block raises.
+
+    The block writes into it and ends with :func:`publish`, after which nothing of
+    the stage is left to remove.
+    """
+    stage = make_stage(out)
+    try:
+        yield stage
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
 
 
 def _rename_exchange(a: Path, b: Path) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -24,8 +23,8 @@ from .config import FORMATS, ExportConfig, ExportContext
 from .integrity import (
     check_target,
     clean_stale,
-    make_stage,
     publish,
+    staged,
     write_manifest,
 )
 from .items import Item, custom_fields
@@ -228,8 +227,7 @@ def export_records(
     if config.captions.tokenizer is not None and items:
         tokens = count_tokens_async([it.caption for it in items], config.captions)
 
-    stage = make_stage(out)
-    try:
+    with staged(out) as stage:
         img = config.images
         ready, below = _write_images(stage, items, img, report)
 
@@ -281,8 +279,5 @@ def export_records(
         report.files = sum(1 for p in stage.rglob("*") if p.is_file())
         check_target(out, overwrite=config.overwrite)  # it may have changed meanwhile
         publish(stage, out)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
     report.seconds = time.perf_counter() - start
     return report

@@ -8,7 +8,6 @@ FiftyOne format for round trips.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -97,13 +96,7 @@ def _export_fiftyone(view, out: Path, registry, *, overwrite: bool):
     ``MANIFEST.sha256``, then swapped in. A target that is not empty is replaced only
     with ``overwrite=True`` and only when it is a previous export.
     """
-    from ..exporters.integrity import (
-        check_target,
-        clean_stale,
-        make_stage,
-        publish,
-        write_manifest,
-    )
+    from ..exporters.integrity import check_target, clean_stale, publish, staged, write_manifest
     from ..exporters.report import ExportReport
 
     fo = fiftyone()
@@ -120,16 +113,12 @@ def _export_fiftyone(view, out: Path, registry, *, overwrite: bool):
     keep = view.exclude([d["id"] for d in dropped]) if dropped else view
     clean_stale(out)
     check_target(out, overwrite=overwrite)
-    stage = make_stage(out)
-    try:
+    with staged(out) as stage:
         # overwrite=True only ever empties our own fresh staging folder.
         keep.export(export_dir=str(stage), dataset_type=fo.types.FiftyOneDataset,
                     export_media=True, overwrite=True, progress=False)
         write_manifest(stage)
         publish(stage, out)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
     files = sum(len(f) for _, _, f in os.walk(out))
     return ExportReport(out=out, format="fiftyone", files=files, images=len(keep),
                         dropped=dropped, seconds=round(time.perf_counter() - t0, 3))
