@@ -12,8 +12,6 @@ the published network and the largest difference of its vectors.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import statistics
 import tempfile
 import time
@@ -30,31 +28,26 @@ def main() -> None:
 
     import numpy as np
     import torch
-    from efficientnet_lite_pytorch import EfficientNet
 
     from workbench.core.images import open_rgb
     from workbench.models.bundled import (
-        EfficientNetLite0,
+        LITE0_PREPROCESS,
         fold_batch_norms,
         fold_symmetric_padding,
+        published_network,
     )
 
     folder = Path(tempfile.mkdtemp(prefix="wb-bench-fold-"))
     paths = [str(p) for p in make_images(folder, args.n, size=512, png_every=0)]
-    state = EfficientNetLite0("cpu")._state_dict()
-
     def network(*steps):
-        with contextlib.redirect_stdout(io.StringIO()):
-            model = EfficientNet.from_name("efficientnet-lite0")
-        model.load_state_dict(state)
-        model.eval()
+        model = published_network()
         for step in steps:
             model = step(model)
         return model.to(memory_format=torch.channels_last)
 
     nets = {"published": network(), "BatchNorms folded": network(fold_batch_norms),
             "and pads (loaded)": network(fold_batch_norms, fold_symmetric_padding)}
-    pp = EfficientNetLite0("cpu").preprocess
+    pp = LITE0_PREPROCESS
     x = pp.normalize(torch.stack([pp.pixels(open_rgb(p, draft_size=pp.draft_size).image)
                                   for p in paths]))
 

@@ -167,21 +167,13 @@ def test_imagenet_head_recomputed_from_stored_embeddings():
 
 def test_bundled_network_is_simplified_without_changing_the_features():
     """No BatchNorm and no symmetric pad is left, and the features match the checkpoint."""
-    import contextlib
-    import io
-
-    from efficientnet_lite_pytorch import EfficientNet
-
-    from workbench.models.bundled import fold_batch_norms, weights_path
+    from workbench.models.bundled import fold_batch_norms, published_network
 
     emb = bundled_cpu()
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in emb.model_.modules())
     pads = [m.padding for m in emb.model_.modules() if isinstance(m, torch.nn.ZeroPad2d)]
     assert pads and all(p[0] != p[1] for p in pads)  # only the one-sided stride-2 pads remain
-    with contextlib.redirect_stdout(io.StringIO()):
-        reference = EfficientNet.from_name("efficientnet-lite0")
-    reference.load_state_dict(torch.load(weights_path(), map_location="cpu", weights_only=True))
-    reference.eval()
+    reference = published_network()
     n_bn = sum(isinstance(m, torch.nn.BatchNorm2d) for m in reference.modules())
     assert n_bn == 49  # stem, head, and 1 to 3 per block: all of them are folded
     x = torch.stack([emb.preprocess(im) for im in _images(3, seed=21)])
