@@ -34,12 +34,14 @@ from _common import machine, make_images
 
 
 def _build(spec: str, device: str):
+    """The embedder for ``spec`` on ``device``, one network per process (the pool)."""
     from workbench.models.choose import build_embedder
     from workbench.models.clip import OpenClipEmbedder
+    from workbench.models.pool import shared
 
     if spec == "clip":
-        return OpenClipEmbedder("ViT-B-32", None, device=device)
-    return build_embedder(spec, device=device)
+        return shared(OpenClipEmbedder("ViT-B-32", None, device=device))
+    return shared(build_embedder(spec, device=device))
 
 
 def _agreement(spec: str, device: str, paths: list[str]) -> dict:
