@@ -171,13 +171,12 @@ class ImagePreprocess(Preprocess):
         # checks equality): importing torchvision costs about 1.4 s per process.
         from PIL import Image
 
-        filters = {"bicubic": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR}
         img = image.convert("RGB")
         w, h = img.size
         short, long = (w, h) if w <= h else (h, w)
         new_long = int(self.resize * long / short)
         size = (self.resize, new_long) if w <= h else (new_long, self.resize)
-        img = img.resize(size, filters[self.interpolation])
+        img = img.resize(size, Image.Resampling[self.interpolation.upper()])
         left = int(round((size[0] - self.size) / 2.0))
         top = int(round((size[1] - self.size) / 2.0))
         return pil_to_pixels(img.crop((left, top, left + self.size, top + self.size)))
