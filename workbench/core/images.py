@@ -9,6 +9,7 @@ and 32-bit integer/float modes, and animated files (first frame).
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -17,9 +18,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-#: Default ceiling on decoded pixels: 16k x 16k is far beyond any training image,
-#: and well below what exhausts memory on a laptop.
-DEFAULT_MAX_PIXELS = 16384 * 16384
+from .largeimage import LARGE_PIXELS, LargeImageError, reduction_scale, shrink_decode
+
+#: Default ceiling on an image's pixel count, the guard against decompression bombs.
+#: Large images are decoded shrunk (see :mod:`workbench.core.largeimage`), so memory
+#: no longer sets the limit: it sits above the largest real scans met in clip-art
+#: and museum collections (623 megapixels) and below a 30,000 x 30,000 bomb (900).
+DEFAULT_MAX_PIXELS = 800_000_000
 
 #: File extensions treated as images when scanning folders.
 IMAGE_EXTENSIONS = frozenset(
@@ -30,10 +35,11 @@ IMAGE_EXTENSIONS = frozenset(
 #: Notes that describe how a file decodes; they hold for as long as its bytes are unchanged.
 DECODE_NOTES = frozenset(
     {"palette", "alpha_flattened", "cmyk_converted", "high_bit_depth", "animated_first_frame",
-     "exif_rotated"}
+     "exif_rotated", "reduced_on_load"}
 )
 
 _ORIENTATION = 0x0112
+_HIGH_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
 
 
 class ImageDecodeError(Exception):
@@ -47,12 +53,22 @@ class ImageDecodeError(Exception):
 
 @dataclass
 class DecodedImage:
-    """An RGB image plus what was done to get it there."""
+    """An RGB image plus what was done to get it there.
+
+    ``size`` is the file's own upright size; ``image`` is smaller than that when the
+    decode was reduced (a JPEG draft, or a large image shrunk on load).
+    """
 
     image: Image.Image
     format: str | None
     original_mode: str
     notes: list[str] = field(default_factory=list)
+    size: tuple[int, int] = (0, 0)
+
+    @property
+    def reduced(self) -> bool:
+        """Whether ``image`` is smaller than the file."""
+        return self.image.size != self.size
 
 
 def _to_8bit(img: Image.Image) -> Image.Image:
@@ -88,7 +104,7 @@ def to_rgb(img: Image.Image, notes: list[str] | None = None) -> Image.Image:
         notes.append("palette")
         img = img.convert("RGBA") if "transparency" in img.info else img.convert("RGB")
         mode = img.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+    if mode in _HIGH_BIT_MODES:
         notes.append("high_bit_depth")
         img = _to_8bit(img)
         mode = "L"
@@ -111,18 +127,23 @@ def open_rgb(
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     draft_size: tuple[int, int] | None = None,
 ) -> DecodedImage:
-    """Open, fully decode and normalise one image file to upright 8-bit RGB.
+    """Open, decode and normalise one image file to upright 8-bit RGB.
+
+    Memory stays bounded whatever the file: an image above
+    :data:`~workbench.core.largeimage.LARGE_PIXELS` is shrunk while it is read (libvips
+    streaming, or JPEG DCT scaling) and never held at full size.
 
     Parameters
     ----------
     path
         Image file. It is opened read-only and never modified.
     max_pixels
-        Refuse images with more pixels than this (decompression bombs). ``None``
-        disables the check.
+        Refuse images with more pixels than this (decompression bombs), judged from
+        the header before any decoding. ``None`` disables the check.
     draft_size
-        If set, let JPEG decoding skip detail below this size (DCT scaling). Much
-        faster when the caller downsizes anyway, as embedding does.
+        The smallest (width, height) the caller needs, when it downsizes anyway (as
+        embedding and export resizing do): JPEGs then skip detail below it (DCT
+        scaling), and large images are shrunk to just cover it.
 
     Raises
     ------
@@ -168,14 +189,31 @@ def open_rgb(
                 if getattr(img, "n_frames", 1) > 1:
                     notes.append("animated_first_frame")
                     img.seek(0)
-                if draft_size is not None and fmt == "JPEG":
-                    img.draft("RGB", draft_size)
+                orientation = _header_orientation(img)
+                upright_size = (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+                scale = reduction_scale(w, h, draft_size)
+                if scale < 1.0 and fmt != "JPEG":
+                    rgb = _shrink(p, scale, original_mode, orientation != 1, notes)
+                    return DecodedImage(image=rgb, format=fmt, original_mode=original_mode,
+                                        notes=notes, size=upright_size)
+                if fmt == "JPEG" and (draft_size is not None or scale < 1.0):
+                    target = (math.ceil(w * scale), math.ceil(h * scale)) if scale < 1.0 \
+                        else draft_size
+                    img.draft("RGB", target)
                 img.load()
                 upright = img
-                if img.getexif().get(_ORIENTATION, 1) not in (1, None):
+                orientation = img.getexif().get(_ORIENTATION, 1) or 1  # PNG: eXIf after IDAT
+                if orientation != 1:
                     upright = ImageOps.exif_transpose(img)
                     notes.append("exif_rotated")
                 rgb = to_rgb(upright, notes)
+                if scale < 1.0 and rgb.width * rgb.height > LARGE_PIXELS:
+                    # DCT scaling stops at 1/8: finish a giant JPEG with a resize.
+                    rgb = rgb.resize((max(1, round(upright_size[0] * scale)),
+                                      max(1, round(upright_size[1] * scale))),
+                                     Image.Resampling.LANCZOS, reducing_gap=3.0)
+                if scale < 1.0:
+                    notes.append("reduced_on_load")
     except ImageDecodeError:
         raise
     except PermissionError as exc:
@@ -192,4 +230,40 @@ def open_rgb(
         raise ImageDecodeError("corrupt", f"{type(exc).__name__}: {exc}") from None
     finally:
         Image.MAX_IMAGE_PIXELS = previous_limit
-    return DecodedImage(image=rgb, format=fmt, original_mode=original_mode, notes=notes)
+    return DecodedImage(image=rgb, format=fmt, original_mode=original_mode, notes=notes,
+                        size=upright_size)
+
+
+def _header_orientation(img: Image.Image) -> int:
+    """EXIF orientation without decoding pixels.
+
+    Pillow's ``getexif()`` on a PNG decodes the whole image to look for an eXIf chunk
+    after the pixel data; a PNG's header chunks are enough here.
+    """
+    if img.format == "PNG":
+        raw = img.info.get("exif")
+        if not raw:
+            return 1
+        exif = Image.Exif()
+        exif.load(raw)
+        return exif.get(_ORIENTATION, 1) or 1
+    return img.getexif().get(_ORIENTATION, 1) or 1
+
+
+def _shrink(path: Path, scale: float, original_mode: str, rotated: bool,
+            notes: list[str]) -> Image.Image:
+    """A large non-JPEG image through libvips, as 8-bit RGB, with the same notes."""
+    try:
+        small, had_alpha = shrink_decode(path, scale)
+    except LargeImageError as exc:
+        raise ImageDecodeError(exc.reason, exc.detail) from None
+    if original_mode == "P":
+        notes.append("palette")
+    elif original_mode in _HIGH_BIT_MODES:
+        notes.append("high_bit_depth")
+    if rotated:
+        notes.append("exif_rotated")
+    if had_alpha:
+        notes.append("alpha_flattened")
+    notes.append("reduced_on_load")
+    return small.convert("RGB")

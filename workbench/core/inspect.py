@@ -23,6 +23,7 @@ class FileInfo:
     path: str
     sha256: str | None = None
     file_size: int | None = None
+    file_mtime: float | None = None
     width: int | None = None
     height: int | None = None
     format: str | None = None
@@ -56,18 +57,27 @@ def _os_reason(exc: OSError) -> str:
     return "os_error"
 
 
+#: The decode size inspection asks for: plenty for a perceptual hash and the quality
+#: figures, and it lets JPEGs decode at reduced size (width and height still come from
+#: the header).
+INSPECT_SIZE = (512, 512)
+
+
 def inspect_file(
     path: str, known_sha256: str | None = None, max_pixels: int | None = DEFAULT_MAX_PIXELS
 ) -> FileInfo:
-    """Hash, fully decode and measure one file. Never raises for a bad file.
+    """Hash, decode and measure one file. Never raises for a bad file.
 
-    When the file's hash equals ``known_sha256`` the (unchanged) file is not decoded
-    again; ``decoded`` is then False and the size fields stay empty.
+    sha256 streams the bytes; width and height come from the header; the pixels are
+    decoded once, reduced where the file is large (see :func:`open_rgb`). When the
+    file's hash equals ``known_sha256`` the (unchanged) file is not decoded again;
+    ``decoded`` is then False and the size fields stay empty.
     """
     info = FileInfo(path=path)
     try:
+        st = os.stat(path)
         info.sha256 = sha256_file(path)
-        info.file_size = os.path.getsize(path)
+        info.file_size, info.file_mtime = st.st_size, st.st_mtime
     except IsADirectoryError:
         info.reason, info.detail = "not_a_file", f"{path} is a directory"
         return info
@@ -80,14 +90,14 @@ def inspect_file(
     if known_sha256 is not None and info.sha256 == known_sha256:
         return info
     try:
-        decoded = open_rgb(path, max_pixels=max_pixels)
+        decoded = open_rgb(path, max_pixels=max_pixels, draft_size=INSPECT_SIZE)
     except ImageDecodeError as exc:
         info.reason, info.detail = exc.reason, exc.detail
         return info
     import imagehash
 
     img = decoded.image
-    info.width, info.height = img.size
+    info.width, info.height = decoded.size
     info.format, info.mode = decoded.format, decoded.original_mode
     info.notes = decoded.notes
     info.phash = str(imagehash.phash(img))
@@ -99,6 +109,10 @@ def _inspect_star(args: tuple) -> FileInfo:
     return inspect_file(*args)
 
 
+#: Reason given to a file whose decode worker died twice (once among others, then alone).
+WORKER_CRASHED = "worker_crashed"
+
+
 def inspect_files(
     jobs: Iterable[tuple[str, str | None]],
     *,
@@ -106,6 +120,11 @@ def inspect_files(
     workers: int | None = None,
 ) -> Iterator[FileInfo]:
     """Inspect many files in parallel, yielding results in input order.
+
+    A worker process that dies (killed for memory, or a crash inside a decoder) costs
+    only its own file: the files it may have held are inspected again one at a time,
+    each in a fresh worker; the one that kills its worker again is reported with
+    reason ``worker_crashed``, and the rest of the run goes on in a new pool.
 
     Parameters
     ----------
@@ -120,10 +139,76 @@ def inspect_files(
     if workers <= 1 or len(args) < 16:
         yield from map(_inspect_star, args)
         return
-    # Decoding is CPU-bound and Pillow holds the GIL for parts of it: processes, not threads.
-    chunksize = max(1, min(32, len(args) // (workers * 8)))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(_inspect_star, args, chunksize=chunksize)
+    yield from _CrashTolerantPool(workers).map(args)
+
+
+class _CrashTolerantPool:
+    """An ordered process-pool map that survives dying workers.
+
+    ``ProcessPoolExecutor`` marks the whole pool broken when one worker dies and fails
+    every pending call, without saying which call killed it. The calls in flight are
+    the suspects: each runs again alone, so an innocent file is still inspected and the
+    guilty one is named.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        # A few calls queued per worker keeps them busy; few enough that a break
+        # leaves a short list of suspects.
+        self.window = 4 * workers
+
+    @staticmethod
+    def _context():
+        import multiprocessing as mp
+
+        # fork where there is one: workers start in milliseconds and need no imports.
+        return mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+
+    def _pool(self, workers: int) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=workers, mp_context=self._context())
+
+    def map(self, args: list[tuple]) -> Iterator[FileInfo]:
+        from collections import deque
+        from concurrent.futures.process import BrokenProcessPool
+
+        todo = deque(args)
+        inflight: deque = deque()
+        pool = self._pool(self.workers)
+        try:
+            while todo or inflight:
+                while todo and len(inflight) < self.window:
+                    job = todo.popleft()
+                    inflight.append((job, pool.submit(_inspect_star, job)))
+                job, future = inflight[0]
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    suspects = list(inflight)
+                    inflight.clear()
+                    for sjob, sfuture in suspects:
+                        done = sfuture.done() and not sfuture.cancelled() \
+                            and sfuture.exception() is None
+                        yield sfuture.result() if done else self._alone(sjob)
+                    pool = self._pool(self.workers)
+                    continue
+                inflight.popleft()
+                yield result
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _alone(self, job: tuple) -> FileInfo:
+        from concurrent.futures.process import BrokenProcessPool
+
+        pool = self._pool(1)
+        try:
+            return pool.submit(_inspect_star, job).result()
+        except BrokenProcessPool:
+            return FileInfo(path=job[0], reason=WORKER_CRASHED, detail=(
+                "the decode worker died on this file twice (killed by the system, for "
+                "example out of memory, or a crash inside an image decoder)"))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def scan_folder(root: str | os.PathLike) -> ScanResult:
