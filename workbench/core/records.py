@@ -6,14 +6,67 @@ Pure logic, so the rules can be tested without a database.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
 
 from .inspect import FileInfo
 from .manifest import DESCRIPTIVE_COLUMNS, RIGHTS_COLUMNS
 from .optout import OptOutRegistry
-from .rights import check_license, normalize_ai_generated, normalize_consent
+from .rights import CONSENT_VALUES, check_license, normalize_ai_generated, normalize_consent
 
 #: Fields that describe the file's content; they change only when its bytes do.
 CONTENT_FIELDS = ("sha256", "phash", "width", "height", "file_size")
+
+
+@dataclass(frozen=True)
+class RightsDefaults:
+    """Rights values for a whole collection, filling what the manifest leaves empty.
+
+    A manifest value always wins; a default only fills a blank. Values are checked
+    here, so a typo fails before any file is read.
+
+    Examples
+    --------
+    >>> RightsDefaults(license="cc-by-4.0", source="Debian").license
+    'CC-BY-4.0'
+    """
+
+    license: str | None = None
+    source: str | None = None
+    creator: str | None = None
+    attribution: str | None = None
+    consent: str | None = None
+    ai_generated: str | bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.license is not None:
+            lic = check_license(self.license)
+            if lic.status != "valid":
+                raise ValueError(
+                    f"license: expected an SPDX licence id or expression such as "
+                    f"'CC-BY-4.0', 'CC0-1.0' or 'GPL-2.0-or-later'; got {self.license!r} "
+                    f"({lic.status})")
+            object.__setattr__(self, "license", lic.canonical)
+        if self.consent is not None:
+            value = normalize_consent(self.consent)
+            if value is None:
+                raise ValueError(f"consent: expected one of {list(CONSENT_VALUES)}; "
+                                 f"got {self.consent!r}")
+            object.__setattr__(self, "consent", value)
+        if self.ai_generated is not None:
+            value = normalize_ai_generated(self.ai_generated)
+            if value is None:
+                raise ValueError("ai_generated: expected true, false or unknown; "
+                                 f"got {self.ai_generated!r}")
+            object.__setattr__(self, "ai_generated", value)
+        for name in ("source", "creator", "attribution"):
+            value = getattr(self, name)
+            if value is not None and not str(value).strip():
+                raise ValueError(f"{name}: expected a non-empty text or None; got {value!r}")
+
+    def values(self) -> dict[str, str]:
+        """The defaults that are set, by field name."""
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if getattr(self, f.name) is not None}
 
 #: The rights and description fields, in manifest order.
 RECORD_FIELDS = RIGHTS_COLUMNS + DESCRIPTIVE_COLUMNS + ("license_status",)
@@ -24,6 +77,7 @@ def build_record(
     info: FileInfo,
     *,
     registry: OptOutRegistry | None = None,
+    defaults: RightsDefaults | None = None,
 ) -> tuple[dict, list[str]]:
     """The fields to store for one usable file, and its load issues.
 
@@ -35,20 +89,33 @@ def build_record(
         The file's inspection (decoded, or known-unchanged).
     registry
         An opt-out registry; a match sets ``consent`` to ``opted_out``.
+    defaults
+        Collection-wide rights values for what the row leaves empty.
 
     Returns
     -------
     (fields, issues)
-        ``fields`` maps field names to values (custom manifest fields included);
-        ``issues`` are short codes such as ``license_unknown`` or ``exif_rotated``.
+        ``fields`` maps field names to values (custom manifest fields included), plus
+        ``rights_sources``: where each rights value came from (``manifest``,
+        ``default`` or ``registry``); ``issues`` are short codes such as
+        ``license_unknown`` or ``exif_rotated``.
     """
     row = dict(row or {})
     issues: list[str] = list(info.notes)
     fields: dict = {}
+    sources: dict[str, str] = {}
+    fallback = defaults.values() if defaults is not None else {}
     for column in RIGHTS_COLUMNS + DESCRIPTIVE_COLUMNS:
         value = row.pop(column, "")
         value = value.strip() if isinstance(value, str) else value
-        fields[column] = value if value not in ("", None) else None
+        if value in ("", None) or (isinstance(value, float) and value != value):
+            value = None
+        if value is None and column in fallback:
+            value = fallback[column]
+            sources[column] = "default"
+        elif value is not None and column in RIGHTS_COLUMNS:
+            sources[column] = "manifest"
+        fields[column] = value
 
     lic = check_license(fields["license"])
     fields["license"] = lic.canonical or (lic.value or None)
@@ -72,7 +139,9 @@ def build_record(
         why = registry.match(creator=fields["creator"], sha256=info.sha256, filepath=info.path)
         if why is not None:
             fields["consent"] = "opted_out"
+            sources["consent"] = "registry"
             issues.append(f"optout_registry:{why}")
+    fields["rights_sources"] = sources
 
     for key in ("filepath", "_row"):
         row.pop(key, None)

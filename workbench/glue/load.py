@@ -7,6 +7,7 @@ Source files are only ever opened for reading.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import time
@@ -17,23 +18,83 @@ from ..core.images import DECODE_NOTES, DEFAULT_MAX_PIXELS
 from ..core.inspect import FileInfo, inspect_files, scan_folder
 from ..core.manifest import MANIFEST_SUFFIXES, Manifest, read_manifest
 from ..core.optout import OptOutRegistry, read_optout
-from ..core.records import CONTENT_FIELDS, RECORD_FIELDS, build_record, exact_duplicates
+from ..core.records import (
+    CONTENT_FIELDS,
+    RECORD_FIELDS,
+    RightsDefaults,
+    build_record,
+    exact_duplicates,
+)
 from .fo import UNUSABLE_TAG, fiftyone
 
 log = logging.getLogger("workbench")
 
+#: Descriptive fields that folder names may fill (where the manifest leaves them empty).
+_FOLDER_LABELS = ("style", "region", "technique")
+_NOT_FOLDER_LABELS = frozenset(RECORD_FIELDS + CONTENT_FIELDS) - set(_FOLDER_LABELS)
 _AUTO_MANIFESTS = ("metadata.jsonl", "metadata.csv", "manifest.jsonl", "manifest.csv")
 _KEEP_REPORTS = 20
 
 
 @dataclass(frozen=True)
 class LoadConfig:
-    """How to load. ``workers=None`` uses one process per CPU."""
+    """How to load.
+
+    Attributes
+    ----------
+    max_pixels
+        Refuse images above this many pixels (decompression bombs), judged from the
+        header; ``None`` disables the guard. Large real images are decoded shrunk, so
+        memory does not depend on it.
+    workers
+        Inspection worker processes; ``None`` uses one per CPU, ``0`` runs in-process.
+    progress
+        Show a progress bar.
+    persistent
+        Keep the dataset when the database stops.
+    license, source, creator, attribution, consent, ai_generated
+        Rights for the whole collection: each fills what the manifest leaves empty
+        (the manifest wins where it has a value). ``license`` is an SPDX id.
+    commit_every, commit_seconds
+        Write results to the dataset at least every this many files and this many
+        seconds, so an interrupted load resumes where it stopped.
+
+    Examples
+    --------
+    >>> LoadConfig(license="CC-BY-4.0", source="museum open-access collection").license
+    'CC-BY-4.0'
+    """
 
     max_pixels: int | None = DEFAULT_MAX_PIXELS
     workers: int | None = None
     progress: bool = True
     persistent: bool = True
+    license: str | None = None
+    source: str | None = None
+    creator: str | None = None
+    attribution: str | None = None
+    consent: str | None = None
+    ai_generated: str | None = None
+    commit_every: int = 500
+    commit_seconds: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.max_pixels is not None and (not isinstance(self.max_pixels, int)
+                                            or self.max_pixels < 1):
+            raise ValueError(f"max_pixels must be None or a positive int; got {self.max_pixels!r}")
+        if self.workers is not None and (not isinstance(self.workers, int) or self.workers < 0):
+            raise ValueError(f"workers must be None or an int >= 0; got {self.workers!r}")
+        if not isinstance(self.commit_every, int) or self.commit_every < 1:
+            raise ValueError(f"commit_every must be an int >= 1; got {self.commit_every!r}")
+        if not self.commit_seconds > 0:
+            raise ValueError(f"commit_seconds must be > 0; got {self.commit_seconds!r}")
+        self.rights_defaults()  # checks the values now, before any file is read
+
+    def rights_defaults(self) -> RightsDefaults:
+        """The collection-wide rights values as a :class:`RightsDefaults`."""
+        return RightsDefaults(license=self.license, source=self.source, creator=self.creator,
+                              attribution=self.attribution, consent=self.consent,
+                              ai_generated=self.ai_generated)
 
 
 @dataclass
@@ -46,6 +107,8 @@ class LoadReport:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    inspected: int = 0
+    filled_from_defaults: dict = field(default_factory=dict)
     skipped: list[dict] = field(default_factory=list)
     duplicates: list[dict] = field(default_factory=list)
     unknown_license: list[dict] = field(default_factory=list)
@@ -71,12 +134,15 @@ class LoadReport:
         """A few lines for people."""
         lines = [
             f"dataset {self.dataset!r}: {self.total} usable samples "
-            f"(added {self.added}, updated {self.updated}, unchanged {self.unchanged}) "
-            f"in {self.seconds:.1f}s",
+            f"(added {self.added}, updated {self.updated}, unchanged {self.unchanged}; "
+            f"{self.inspected} file(s) read) in {self.seconds:.1f}s",
             f"skipped {len(self.skipped)} bad file(s); {len(self.duplicates)} exact duplicate(s); "
             f"{len(self.unknown_license)} unknown/invalid licence(s); "
             f"{len(self.opted_out)} opted out; {len(self.ai_generated)} AI-generated",
         ]
+        if self.filled_from_defaults:
+            filled = ", ".join(f"{k} {v}" for k, v in sorted(self.filled_from_defaults.items()))
+            lines.append(f"filled from the collection defaults: {filled}")
         lines += [f"  skipped {s['path']}: {s['reason']}" for s in self.skipped]
         lines += [f"  duplicate {d['path']} of {d['duplicate_of']}" for d in self.duplicates]
         lines += [f"  warning: {w}" for w in self.warnings]
@@ -116,6 +182,10 @@ def _ensure_schema(ds, label_field: str | None) -> None:
     for name in ("width", "height", "file_size"):
         if name not in schema:
             ds.add_sample_field(name, fo.IntField)
+    if "file_mtime" not in schema:
+        ds.add_sample_field("file_mtime", fo.FloatField)
+    if "rights_sources" not in schema:
+        ds.add_sample_field("rights_sources", fo.DictField)
     if "load_issues" not in schema:
         ds.add_sample_field("load_issues", fo.ListField, subfield=fo.StringField)
 
@@ -160,10 +230,11 @@ def load(
     parsed: Manifest | None = read_manifest(manifest_path) if manifest_path else None
     registry: OptOutRegistry | None = read_optout(optout) if optout is not None else None
     root = (source if source.is_dir() else source.parent).absolute()
-    if labels_from_folders and labels_from_folders in RECORD_FIELDS + CONTENT_FIELDS:
+    if labels_from_folders and labels_from_folders in _NOT_FOLDER_LABELS:
         raise ValueError(
-            f"labels_from_folders={labels_from_folders!r} would overwrite a rights/content "
-            f"field; choose another name (e.g. 'folder')"
+            f"labels_from_folders={labels_from_folders!r} would overwrite a rights, caption or "
+            f"content field; choose a descriptive field ({', '.join(_FOLDER_LABELS)}) or a new "
+            "name (e.g. 'folder')"
         )
 
     report = LoadReport(
@@ -202,38 +273,38 @@ def load(
     ds = fo.load_dataset(name) if fo.dataset_exists(name) else fo.Dataset(name)
     ds.persistent = config.persistent
     _ensure_schema(ds, labels_from_folders)
-    existing = {}
-    if len(ds):
-        ids, fps, shas, issues = ds.values(["id", "filepath", "sha256", "load_issues"])
-        existing = {_norm(fp): (i, s, iss or []) for i, fp, s, iss in zip(ids, fps, shas, issues)}
+    existing = _existing(ds)
+    defaults = config.rights_defaults()
 
-    jobs = [(p, existing[p][1] if p in existing else None) for p in rows]
-    infos: list[FileInfo] = list(_progress(
-        inspect_files(jobs, max_pixels=config.max_pixels, workers=config.workers),
-        total=len(jobs), enabled=config.progress, desc="inspecting"))
-
-    new_samples, updates, broken_existing = [], {}, []
-    for info in infos:
-        row = rows[info.path]
-        if not info.ok:
-            report.skipped.append({"path": info.path, "reason": info.reason, "detail": info.detail})
-            if info.path in existing:
-                broken_existing.append((existing[info.path][0], info.reason))
-            continue
-        fields, issues = build_record(row, info, registry=registry)
-        if labels_from_folders:
-            fields[labels_from_folders] = _folder_label(info.path, root)
-        if info.decoded:
-            fields.update({k: getattr(info, k) for k in CONTENT_FIELDS})
-        else:  # unchanged bytes: what decoding noted last time still holds
-            issues = sorted(set(issues) | (set(existing[info.path][2]) & DECODE_NOTES))
-        fields["load_issues"] = issues
-        if info.path in existing:
-            updates[existing[info.path][0]] = (fields, info.decoded)
+    # Files whose size and modification time match what was stored are not read again:
+    # after an interrupted load only the files not yet committed are inspected.
+    known, jobs = [], []
+    for path in rows:
+        info = _unchanged_by_stat(path, existing.get(path))
+        if info is not None:
+            known.append(info)
         else:
-            new_samples.append(_new_sample(fo, info, fields))
+            jobs.append((path, existing[path].sha256 if path in existing else None))
+    report.inspected = len(jobs)
+    infos = _progress(
+        itertools.chain(known, inspect_files(jobs, max_pixels=config.max_pixels,
+                                             workers=config.workers)),
+        total=len(rows), enabled=config.progress, desc="inspecting")
 
-    _apply(ds, fo, new_samples, updates, broken_existing, report)
+    batch = _Batch(fo, ds, report)
+    last_commit = time.monotonic()
+    try:
+        for info in infos:
+            _take(info, rows[info.path], existing.get(info.path), batch, report,
+                  registry=registry, defaults=defaults, label_field=labels_from_folders, root=root)
+            if len(batch) >= config.commit_every or \
+                    time.monotonic() - last_commit >= config.commit_seconds:
+                batch.commit()
+                last_commit = time.monotonic()
+    finally:
+        # Interrupted (Ctrl-C) or not, what was inspected is kept: the next load resumes.
+        batch.commit()
+
     _mark_duplicates(ds, report, set(rows))
     _summarise(ds, report, set(rows), root)
     report.seconds = round(time.perf_counter() - t0, 3)
@@ -246,6 +317,86 @@ def load(
     ds.info = info
     ds.save()
     return report
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """What the dataset already holds about one file."""
+
+    id: str
+    sha256: str | None
+    issues: list[str]
+    size: int | None
+    mtime: float | None
+    unusable: bool
+
+
+def _existing(ds) -> dict[str, _Stored]:
+    if not len(ds):
+        return {}
+    ids, fps, shas, issues, sizes, mtimes, tags = ds.values(
+        ["id", "filepath", "sha256", "load_issues", "file_size", "file_mtime", "tags"])
+    return {_norm(fp): _Stored(i, s, iss or [], size, mt, UNUSABLE_TAG in (tg or []))
+            for i, fp, s, iss, size, mt, tg in zip(ids, fps, shas, issues, sizes, mtimes, tags)}
+
+
+def _unchanged_by_stat(path: str, stored: _Stored | None) -> FileInfo | None:
+    """A FileInfo for a file whose size and mtime match the stored ones, else None."""
+    if stored is None or stored.unusable or stored.sha256 is None or stored.mtime is None:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if st.st_size != stored.size or st.st_mtime != stored.mtime:
+        return None
+    return FileInfo(path=path, sha256=stored.sha256, file_size=st.st_size,
+                    file_mtime=st.st_mtime)
+
+
+def _take(info: FileInfo, row, stored: _Stored | None, batch: _Batch, report: LoadReport, *,
+          registry, defaults: RightsDefaults, label_field: str | None, root: Path) -> None:
+    """Turn one inspected file into a new sample, an update, or a skip."""
+    if not info.ok:
+        report.skipped.append({"path": info.path, "reason": info.reason, "detail": info.detail})
+        if stored is not None:
+            batch.broken[stored.id] = info.reason
+        return
+    fields, issues = build_record(row, info, registry=registry, defaults=defaults)
+    for key, source in fields["rights_sources"].items():
+        if source == "default":
+            report.filled_from_defaults[key] = report.filled_from_defaults.get(key, 0) + 1
+    if label_field and not (label_field in _FOLDER_LABELS and fields.get(label_field)):
+        # A manifest value wins over the folder name, as for the rights defaults.
+        fields[label_field] = _folder_label(info.path, root)
+    if info.decoded:
+        fields.update({k: getattr(info, k) for k in CONTENT_FIELDS})
+    else:  # unchanged bytes: what decoding noted last time still holds
+        issues = sorted(set(issues) | (set(stored.issues) & DECODE_NOTES))
+    fields["file_mtime"] = info.file_mtime
+    fields["load_issues"] = issues
+    if stored is not None:
+        batch.updates[stored.id] = (fields, info.decoded)
+    else:
+        batch.new.append(_new_sample(batch.fo, info, fields))
+
+
+class _Batch:
+    """Results not yet written to the dataset."""
+
+    def __init__(self, fo, ds, report: LoadReport) -> None:
+        self.fo, self.ds, self.report = fo, ds, report
+        self.new: list = []
+        self.updates: dict[str, tuple[dict, bool]] = {}
+        self.broken: dict[str, str] = {}
+
+    def __len__(self) -> int:
+        return len(self.new) + len(self.updates) + len(self.broken)
+
+    def commit(self) -> None:
+        if len(self):
+            _apply(self.ds, self.fo, self.new, self.updates, self.broken, self.report)
+            self.new, self.updates, self.broken = [], {}, {}
 
 
 def _progress(iterable, *, total: int, enabled: bool, desc: str):
@@ -264,17 +415,24 @@ def _new_sample(fo, info: FileInfo, fields: dict):
     return fo.Sample(filepath=info.path, metadata=meta, **fields)
 
 
+#: Fields whose change alone does not make a sample "updated" (still written).
+_QUIET_FIELDS = frozenset({"file_mtime"})
+
+
 def _apply(ds, fo, new_samples, updates, broken_existing, report) -> None:
     if new_samples:
         ds.add_samples(new_samples, progress=False)
-        report.added = len(new_samples)
+        report.added += len(new_samples)
     for sample in ds.select(list(updates)).iter_samples(autosave=True, progress=False):
         fields, content_changed = updates[sample.id]
         before = {k: sample[k] if sample.has_field(k) else None for k in fields}
-        changed = content_changed or any(_differs(before[k], v) for k, v in fields.items()) \
-            or UNUSABLE_TAG in sample.tags
+        changed = content_changed or UNUSABLE_TAG in sample.tags or any(
+            _differs(before[k], v) for k, v in fields.items() if k not in _QUIET_FIELDS)
         if not changed:
             report.unchanged += 1
+            for key in _QUIET_FIELDS & fields.keys():
+                if _differs(before[key], fields[key]):
+                    sample[key] = fields[key]
             continue
         for key, value in fields.items():
             sample[key] = value
@@ -291,16 +449,17 @@ def _apply(ds, fo, new_samples, updates, broken_existing, report) -> None:
             sample.tags.remove(UNUSABLE_TAG)
         report.updated += 1
     if broken_existing:
-        for sample in ds.select([i for i, _ in broken_existing]).iter_samples(autosave=True):
-            reason = dict(broken_existing)[sample.id]
+        for sample in ds.select(list(broken_existing)).iter_samples(autosave=True,
+                                                                     progress=False):
+            reason = broken_existing[sample.id]
             if UNUSABLE_TAG not in sample.tags:
                 sample.tags.append(UNUSABLE_TAG)
             sample["load_issues"] = sorted(set(sample["load_issues"] or []) | {f"unreadable:{reason}"})
 
 
 def _differs(old, new) -> bool:
-    # FiftyOne stores an empty list as None.
-    return (old if old != [] else None) != (new if new != [] else None)
+    # FiftyOne stores an empty list as None; an empty dict reads the same.
+    return (old if old not in ([], {}) else None) != (new if new not in ([], {}) else None)
 
 
 def _mark_duplicates(ds, report: LoadReport, this_load: set[str]) -> None:
