@@ -123,6 +123,26 @@ class Selection:
                         for r in self.excluded.values())
         return dict(sorted(tally.items(), key=lambda kv: (-kv[1], kv[0])))
 
+    def summary_dict(self) -> dict:
+        """The figures people ask about first, JSON-ready (``workbench select --json``)."""
+        return to_jsonable({
+            "selected": len(self.ids), "excluded": self.excluded_counts(),
+            "balance_before": self.balance_before, "balance_after": self.balance_after,
+            "seed": self.seed, "by": self.params.get("by"),
+            "counts": self.counts.to_dict(orient="records"), "shortfall": dict(self.shortfall),
+        })
+
+    def summary(self, tag: str | None = None) -> str:
+        """A few lines for people: size, balance, counts per group, exclusions by reason."""
+        where = f" (tag {tag!r}, seed {self.seed})" if tag else f" (seed {self.seed})"
+        lines = [f"selected {len(self.ids)}{where}; balance {self.balance_before:.3f} -> "
+                 f"{self.balance_after:.3f}",
+                 self.counts.to_string(index=False),
+                 f"excluded by reason: {self.excluded_counts()}"]
+        if self.shortfall:
+            lines.append(f"quota shortfall: {dict(self.shortfall)}")
+        return "\n".join(lines)
+
     def to_dict(self) -> dict:
         """Everything as plain JSON-serialisable Python (see :meth:`from_dict`)."""
         return to_jsonable({

@@ -1,0 +1,68 @@
+"""``workbench map`` and ``workbench gaps``: see where a collection is crowded and empty."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..core.projection import MapConfig
+from ..glue.gaps import find_gaps
+from ..glue.maps import METHODS, compute_map
+from .base import CommandResult, bound
+
+
+def map_config(args: argparse.Namespace) -> MapConfig:
+    """The :class:`MapConfig` the options describe."""
+    return MapConfig(n_neighbors=args.n_neighbors, min_dist=args.min_dist, seed=args.seed)
+
+
+def _cmd_map(args: argparse.Namespace) -> CommandResult:
+    from ..glue.fo import get_dataset
+
+    result = compute_map(get_dataset(args.name), method=args.method, config=map_config(args),
+                         model=args.model)
+    return CommandResult(result.to_dict(), result.summary())
+
+
+def _cmd_gaps(args: argparse.Namespace) -> CommandResult:
+    from ..glue.fo import get_dataset
+
+    gaps = find_gaps(get_dataset(args.name), by=args.by, targets=args.targets,
+                     concepts=args.concepts, clusters=args.clusters, model=args.model)
+    payload = gaps.to_dict()
+    text = gaps.summary()
+    if args.html:
+        payload["html"] = str(gaps.to_html(args.html).resolve())
+        text += f"\ncoverage report: {payload['html']}"
+    return CommandResult(payload, text)
+
+
+def add_embeddings_option(parser: argparse.ArgumentParser, owner) -> None:
+    bound(parser, "--model", owner=owner, field="model",
+          help="which embeddings, by model name or field (none: the latest)")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("map", help="2-D map of the embeddings (UMAP, or PCA preview)")
+    p.add_argument("name", help="dataset name")
+    bound(p, "--method", owner=compute_map, field="method", choices=list(METHODS),
+          help="umap, or pca for a fast preview")
+    bound(p, "--n-neighbors", owner=MapConfig, field="n_neighbors", type=int,
+          help="UMAP neighbourhood size: larger keeps more global structure")
+    bound(p, "--min-dist", owner=MapConfig, field="min_dist", type=float,
+          help="UMAP minimum distance between points on the map")
+    bound(p, "--seed", owner=MapConfig, field="seed", type=int,
+          help="random seed: the same seed gives the same map")
+    add_embeddings_option(p, compute_map)
+    p.set_defaults(func=_cmd_map)
+
+    p = sub.add_parser("gaps", help="representation, creator concentration, clusters, probes")
+    p.add_argument("name", help="dataset name")
+    p.add_argument("--by", required=True, metavar="FIELD", help="metadata field to group by")
+    p.add_argument("--targets", metavar="F",
+                   help="target shares: a JSON object {value: share} or a CSV value,target")
+    p.add_argument("--concepts", metavar="F", help="text file, one concept per line (needs CLIP)")
+    p.add_argument("--html", metavar="F", help="write the HTML coverage report here")
+    bound(p, "--no-clusters", owner=find_gaps, field="clusters", action="store_false",
+          help="skip clustering")
+    add_embeddings_option(p, find_gaps)
+    p.set_defaults(func=_cmd_gaps)

@@ -1,0 +1,68 @@
+"""``workbench select``: a balanced, deduplicated, rights-clean subset."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..core.dedup import DedupConfig
+from ..core.rights_filter import DEFAULT_ALLOWED_LICENSES, RightsPolicy
+from ..core.selection import STRATEGIES, SelectConfig
+from ..glue.select import select_balanced
+from .base import CommandResult, bound, positive_int
+
+
+def rights_policy(args: argparse.Namespace) -> RightsPolicy:
+    """The :class:`RightsPolicy`: the default allowlist plus any ``--allow-license``."""
+    if not args.allow_license:
+        return RightsPolicy()
+    return RightsPolicy(allowed_licenses=DEFAULT_ALLOWED_LICENSES + tuple(args.allow_license))
+
+
+def add_rights_policy_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--allow-license", action="append", metavar="SPDX",
+                        help="also allow this licence (repeatable); by default public domain, "
+                             "CC0, CC BY and CC BY-SA are allowed")
+
+
+def select_config(args: argparse.Namespace) -> SelectConfig:
+    """The :class:`SelectConfig` the options describe."""
+    dedup = None if args.no_dedup else DedupConfig(threshold=args.threshold)
+    return SelectConfig(strategy=args.strategy, seed=args.seed, creator_cap=args.creator_cap,
+                        dedup=dedup, rights=rights_policy(args))
+
+
+def _cmd_select(args: argparse.Namespace) -> CommandResult:
+    from ..glue.fo import get_dataset
+
+    sel = select_balanced(get_dataset(args.name), args.n, by=args.by,
+                          config=select_config(args), tag=args.tag, model=args.model)
+    payload = {**sel.summary_dict(), "tag": args.tag}
+    return CommandResult(payload, sel.summary(tag=args.tag))
+
+
+def add_balance_options(parser: argparse.ArgumentParser) -> None:
+    """``--strategy``, ``--seed``, ``--creator-cap``, ``--dedup-threshold``, ``--no-dedup``."""
+    bound(parser, "--strategy", owner=SelectConfig, field="strategy", choices=list(STRATEGIES),
+          help="cap: even caps, random picks; diverse: even caps, spread-out picks; quota")
+    bound(parser, "--seed", owner=SelectConfig, field="seed", type=int,
+          help="random seed, recorded with the selection")
+    bound(parser, "--creator-cap", owner=SelectConfig, field="creator_cap", type=float,
+          help="at most this many images per creator: a fraction of N (< 1) or a count")
+    bound(parser, "--dedup-threshold", owner=DedupConfig, field="threshold", type=float,
+          help="embedding cosine at or above which two images may be near duplicates")
+    parser.add_argument("--no-dedup", action="store_true",
+                        help="skip near-duplicate removal (exact copies still collapse)")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("select", help="balanced, deduplicated, rights-clean subset")
+    p.add_argument("name", help="dataset name")
+    p.add_argument("--n", type=positive_int, required=True, help="how many images to select")
+    p.add_argument("--by", required=True, metavar="FIELD", help="field to balance across")
+    add_balance_options(p)
+    add_rights_policy_options(p)
+    bound(p, "--tag", owner=select_balanced, field="tag",
+          help="tag (and saved view) that holds the selection")
+    bound(p, "--model", owner=select_balanced, field="model",
+          help="which embeddings, by model name or field (none: the latest)")
+    p.set_defaults(func=_cmd_select)
