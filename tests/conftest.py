@@ -45,6 +45,24 @@ def sample_data() -> Path:
     return SAMPLE_DATA
 
 
+@pytest.fixture(scope="session")
+def real_corpus() -> Path:
+    """The Tux Paint stamps (about 800 real clip-art PNGs in 16 category folders).
+
+    ``make setup`` fetches them; a fresh machine without them fetches them here.
+    """
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("real_corpus", REPO / "scripts" / "real_corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    try:
+        return module.fetch()
+    except (OSError, RuntimeError) as exc:
+        pytest.fail(f"the real corpus could not be fetched ({exc}); run "
+                    "`python scripts/real_corpus.py` on a machine that reaches Debian's archive")
+
+
 def run_cli(*args: str, check: bool = False) -> subprocess.CompletedProcess:
     """Run ``workbench ARGS`` in a subprocess with the test environment."""
     proc = subprocess.run(

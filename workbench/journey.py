@@ -1,27 +1,73 @@
 """The whole journey in one call: load, embed, map, gaps, select, export.
 
 Used by ``workbench run`` and ``make demo``. Each step calls the public API; this module
-only sequences them and collects where everything was written.
+only sequences them, checks what would fail late (an unknown ``by`` field, rights that
+leave nothing to select) early, and collects where everything was written. Every step
+saves as it goes, so an interrupted run resumes when it is run again.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .core.rights_filter import RightsPolicy
+from .exporters.config import FORMATS
+from .glue.load import LoadConfig
+
+#: The exports a run writes unless told otherwise.
+DEFAULT_FORMATS = ("imagefolder", "kohya")
+
 
 @dataclass(frozen=True)
 class JourneyConfig:
-    """Settings for :func:`run_journey`."""
+    """Settings for :func:`run_journey`.
+
+    Attributes
+    ----------
+    n
+        Images to select. When fewer are rights-clean, all of those are taken.
+    by
+        Field to balance across; ``None`` uses the labels field when one is given
+        (``labels_from_folders``), else ``style``.
+    formats
+        Export formats, each written to ``OUT/export-<format>``.
+    model
+        Embedding model (see :class:`workbench.EmbedConfig`).
+    seed
+        Seed for the map and the selection.
+    overwrite
+        Replace earlier exports of this run in ``OUT``.
+    progress
+        Show progress bars.
+    load
+        How to load, including collection-wide rights (``LoadConfig(license=...)``).
+    rights
+        Which rights records may be selected (licence allowlist, AI-generated, consent).
+    """
 
     n: int = 120
-    by: str = "style"
-    formats: tuple[str, ...] | None = ("imagefolder", "kohya")
+    by: str | None = None
+    formats: tuple[str, ...] = DEFAULT_FORMATS
     model: str = "auto"
     seed: int = 0
     overwrite: bool = True
     progress: bool = True
+    load: LoadConfig = field(default_factory=LoadConfig)
+    rights: RightsPolicy = field(default_factory=RightsPolicy)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.formats, str):
+            object.__setattr__(self, "formats", (self.formats,))
+        unknown = [f for f in self.formats if f not in FORMATS + ("fiftyone",)]
+        if unknown or not self.formats:
+            raise ValueError(f"formats must be one or more of {list(FORMATS) + ['fiftyone']}; "
+                             f"got {list(self.formats)}")
+        if isinstance(self.n, bool) or not isinstance(self.n, int) or self.n < 1:
+            raise ValueError(f"n must be a positive int; got {self.n!r}")
 
 
 @dataclass
@@ -41,40 +87,88 @@ class JourneyResult:
         return "\n".join(lines)
 
 
+class NothingSelectableError(ValueError):
+    """The rights records leave no image that may be selected; ``result`` holds what was
+    written before (the map and the coverage report)."""
+
+    def __init__(self, message: str, result: JourneyResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
 def _say(title: str) -> None:
     print(f"\n=== {title} ===", file=sys.stderr, flush=True)
 
 
-def run_journey(source: str | Path, out: Path, *, name: str | None = None,
+def _rights_advice(source: Path, why: dict[str, int], licenses: list[str]) -> str:
+    found = ", ".join(f"{k} {v}" for k, v in sorted(why.items(), key=lambda kv: -kv[1]))
+    advice = []
+    if why.get("rights:license"):
+        advice.append(f"their licence ({', '.join(licenses[:5])}) is valid but not in the "
+                      "allowed list: if it fits your use, allow it with "
+                      f"`--allow-license {licenses[0] if licenses else 'SPDX'}`")
+    if why.get("rights:license_unknown") or why.get("rights:consent_unknown"):
+        advice.append("declare the collection's licence and source if they hold for every "
+                      "image, e.g. `--license CC-BY-4.0 --source \"...\"`, or record rights per "
+                      f"image: `workbench manifest init {source} > {source / 'manifest.csv'}`, "
+                      "fill it in, and run again")
+    if why.get("rights:opted_out") or why.get("rights:ai_generated"):
+        advice.append("opted-out images are never selected; AI-generated ones only with a "
+                      "RightsPolicy that admits them")
+    return (f"no image may be selected: the rights filter excludes all of them ({found}). "
+            + "; ".join(advice) + ". The map and the coverage report were written.")
+
+
+def run_journey(source: str | os.PathLike, out: str | os.PathLike, *, name: str | None = None,
+                manifest: str | os.PathLike | None = None,
+                labels_from_folders: str | None = None,
+                optout: str | os.PathLike | None = None,
                 config: JourneyConfig = JourneyConfig(), echo=print) -> JourneyResult:
     """Load ``source`` into dataset ``name`` and carry it through to exports under ``out``.
 
     ``echo`` receives each step's human summary (``print`` by default).
 
+    Raises
+    ------
+    UnknownFieldError
+        ``config.by`` names a field the dataset does not have (checked right after
+        loading); the message lists the fields that exist.
+    NothingSelectableError
+        The rights records exclude every image; the map and the coverage report are
+        written first, and the message says how to supply rights.
+
     Examples
     --------
-    >>> res = run_journey("sample_data", Path("out"), name="palette-sample")  # doctest: +SKIP
+    >>> res = run_journey("sample_data", "out", name="palette-sample")  # doctest: +SKIP
     """
     from .core.selection import SelectConfig
     from .exporters import ExportConfig
     from .glue.embed import EmbedConfig, embed
     from .glue.export import export
     from .glue.fo import get_dataset
-    from .glue.gaps import find_gaps
-    from .glue.load import LoadConfig, load
+    from .glue.gaps import check_field, find_gaps
+    from .glue.load import load
     from .glue.maps import compute_map
-    from .glue.select import select_balanced
+    from .glue.select import rights_eligibility, select_balanced
 
-    source = Path(source)
+    source = Path(source).expanduser()
     name = name or source.resolve().name
-    out = Path(out)
+    out = Path(out).expanduser()
     res = JourneyResult(dataset=name)
+    by = config.by or labels_from_folders or "style"
 
     _say("load")
-    rep = load(source, name, config=LoadConfig(progress=config.progress))
+    load_config = dataclasses.replace(config.load, progress=config.progress)
+    rep = load(source, name, manifest=manifest, labels_from_folders=labels_from_folders,
+               optout=optout, config=load_config)
     echo(rep.summary())
-    res.steps["load"] = {k: rep.to_dict()[k] for k in ("added", "updated", "unchanged", "total")}
+    res.steps["load"] = {k: rep.to_dict()[k] for k in
+                         ("added", "updated", "unchanged", "total", "filled_from_defaults")}
+    if rep.total == 0:
+        raise ValueError(f"no usable image in {source}: {len(rep.skipped)} file(s) skipped "
+                         "(see the load report); nothing to curate")
     ds = get_dataset(name)
+    check_field(ds, by)
 
     _say(f"embed (model={config.model})")
     emb = embed(ds, config=EmbedConfig(model=config.model, progress=config.progress))
@@ -87,23 +181,27 @@ def run_journey(source: str | Path, out: Path, *, name: str | None = None,
     echo(m.summary())
     res.steps["map"] = m.to_dict()
 
-    _say(f"gaps by {config.by}")
-    gaps = find_gaps(ds, by=config.by)
+    _say(f"gaps by {by}")
+    gaps = find_gaps(ds, by=by)
     echo(gaps.summary())
     html = gaps.to_html(out / "coverage.html")
     res.outputs["coverage_report"] = str(html.resolve())
     res.steps["gaps"] = {"groups": gaps.representation.to_dict()["groups"]}
 
-    _say(f"select {config.n} balanced by {config.by}")
-    sel = select_balanced(ds, config.n, by=config.by, config=SelectConfig(seed=config.seed))
-    echo(f"selected {len(sel)}; balance {sel.balance_before:.3f} -> {sel.balance_after:.3f}")
-    echo(sel.counts.to_string(index=False))
-    echo(f"excluded by reason: {sel.excluded_counts()}")
-    res.steps["select"] = {"selected": len(sel), "balance_before": sel.balance_before,
-                           "balance_after": sel.balance_after,
-                           "excluded": sel.excluded_counts()}
+    eligible, why = rights_eligibility(ds, config.rights)
+    if eligible == 0:
+        licenses = sorted(set(ds.distinct("license")) - set(config.rights.allowed_licenses))
+        raise NothingSelectableError(_rights_advice(source, why, licenses), res)
 
-    for fmt in config.formats or ("imagefolder", "kohya"):
+    _say(f"select {config.n} balanced by {by}")
+    sel = select_balanced(ds, config.n, by=by, config=SelectConfig(
+        seed=config.seed, rights=config.rights, allow_fewer=True))
+    if len(sel) < config.n:
+        echo(f"only {len(sel)} image(s) are eligible (rights, duplicates); all are selected")
+    echo(sel.summary())
+    res.steps["select"] = sel.summary_dict()
+
+    for fmt in config.formats:
         _say(f"export {fmt}")
         target = out / f"export-{fmt}"
         report = export(ds, format=fmt, out=target, config=ExportConfig(overwrite=config.overwrite))

@@ -71,6 +71,9 @@ class SelectConfig:
     fill
         Quota only: top a quota shortfall up from other groups' spare items (those
         groups may then exceed their quota). Without it, no group exceeds its quota.
+    allow_fewer
+        Select the whole eligible pool when it holds fewer than ``n`` items, instead
+        of raising (the result records the ``n`` asked for).
 
     Examples
     --------
@@ -85,6 +88,7 @@ class SelectConfig:
     creator_cap: float | int | None = None
     quotas: Mapping[str, int | float] | None = None
     fill: bool = False
+    allow_fewer: bool = False
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -118,7 +122,7 @@ class SelectConfig:
             "dedup": asdict(self.dedup) if self.dedup is not None else None,
             "creator_cap": self.creator_cap,
             "quotas": dict(self.quotas) if self.quotas is not None else None,
-            "fill": bool(self.fill),
+            "fill": bool(self.fill), "allow_fewer": bool(self.allow_fewer),
         })
 
 
@@ -334,8 +338,11 @@ def select_balanced(
             reasons[over] = "creator_cap"
             pool = np.setdiff1d(pool, over)
 
+    asked = n
     if n > pool.size:
-        raise _pool_error(n, int(pool.size), total, reasons)
+        if not config.allow_fewer or pool.size == 0:
+            raise _pool_error(n, int(pool.size), total, reasons)
+        n = int(pool.size)
 
     # 4. Balance across groups.
     codes, uniques = pd.factorize(labels_per_row, sort=True)
@@ -372,7 +379,7 @@ def select_balanced(
     mask[selected] = False
     params = config.to_dict()
     params.update({
-        "n": n,
+        "n": asked,
         "by": by_columns,
         "n_records": total,
         "stats": {"eligible": int(pool.size), "near_duplicate_pairs": int(n_pairs),

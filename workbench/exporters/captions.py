@@ -23,11 +23,16 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 
-#: Fields a template may always name, even when no record has them.
+#: Fields a template may always name, even when no record has them. ``file_words`` is
+#: the words of the file's name (``heron_great-blue_02.png`` gives ``heron great blue``).
 TEMPLATE_FIELDS = (
     "trigger", "group", "creator", "source", "license", "attribution", "consent",
-    "ai_generated", "region", "style", "technique", "caption",
+    "ai_generated", "region", "style", "technique", "caption", "file_words",
 )
+
+#: File-name words that say nothing about the picture (camera and scanner defaults).
+_GENERIC_WORDS = frozenset({"img", "image", "dsc", "dscn", "dcim", "pic", "photo", "scan",
+                            "copy", "final", "edit", "untitled", "screenshot", "file"})
 
 
 @dataclass(frozen=True)
@@ -37,8 +42,12 @@ class CaptionConfig:
     Attributes
     ----------
     template
-        ``str.format`` fields over the record (plus ``trigger`` and ``group``),
-        separated by commas; parts with missing fields are dropped.
+        ``str.format`` fields over the record (plus ``trigger``, ``group`` and
+        ``file_words``), separated by commas; parts with missing fields are dropped.
+    fallback_template
+        Used where ``template`` (and the record's own caption) give nothing, so no
+        image is exported without a caption: by default the group value, technique,
+        region and the words of the file name. ``None`` leaves such captions empty.
     trigger
         A token to teach the model (``"sks"``, ``"plwb style"``); ``None`` for none.
     prefer_sample_caption
@@ -60,6 +69,7 @@ class CaptionConfig:
     """
 
     template: str = "{trigger}, {style}, {technique}, {region}"
+    fallback_template: str | None = "{trigger}, {group}, {technique}, {region}, {file_words}"
     trigger: str | None = None
     prefer_sample_caption: bool = True
     max_tokens: int = 77
@@ -71,6 +81,8 @@ class CaptionConfig:
         if not isinstance(self.template, str):
             raise TypeError(f"template must be a str; got {type(self.template).__name__}")
         _parse_parts(self.template)  # raises on unbalanced braces
+        if self.fallback_template is not None:
+            _parse_parts(self.fallback_template)
         if self.trigger is not None and not str(self.trigger).strip():
             raise ValueError("trigger must be None or a non-empty string; got an empty string")
         if self.max_tokens < 3:
@@ -178,8 +190,27 @@ def _has_trigger(caption: str, trigger: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(trigger)}(?!\w)", caption) is not None
 
 
+def file_words(path: object) -> str | None:
+    """The descriptive words of a file's name, lower-case.
+
+    Examples
+    --------
+    >>> file_words("/x/heron_great-blue_02.png")
+    'heron great blue'
+    >>> file_words("IMG_0042.JPG") is None
+    True
+    """
+    if not _present(path):
+        return None
+    stem = str(path).replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    stem = re.sub(r"([a-z])([A-Z])", r"\1 \2", stem)  # camelCase -> camel Case
+    words = [w.lower() for w in re.split(r"[^A-Za-z]+", stem)]
+    words = [w for w in words if len(w) > 1 and w not in _GENERIC_WORDS]
+    return " ".join(words) or None
+
+
 def render_caption(record: Mapping, config: CaptionConfig) -> str:
-    """The caption for one record.
+    """The caption for one record (the fallback template is not applied here).
 
     Examples
     --------
@@ -197,40 +228,68 @@ def render_caption(record: Mapping, config: CaptionConfig) -> str:
             caption = clean_caption(f"{trigger}, {caption}")
         return caption
 
+    return _render_template(record, config.template, trigger)
+
+
+def _render_template(record: Mapping, template: str, trigger: str | None) -> str:
     values = {k: v for k, v in record.items() if isinstance(k, str)}
     values["trigger"] = trigger
+    if "file_words" not in values:
+        values["file_words"] = file_words(record.get("filepath"))
     kept: list[str] = []
-    for text, names in _parse_parts(config.template):
+    for text, names in _parse_parts(template):
         if all(_present(values.get(n)) for n in names):
             rendered = text.format_map({n: str(values[n]).strip() for n in names})
             kept.append(rendered)
         elif "trigger" in names and trigger:
             kept.append(trigger)
     caption = clean_caption(",".join(kept))
-    if trigger and "trigger" not in template_fields(config.template):
+    if trigger and "trigger" not in template_fields(template):
         caption = clean_caption(f"{trigger}, {caption}")
     return caption
 
 
 def render_captions(records: Sequence[Mapping], config: CaptionConfig) -> list[str]:
-    """Captions for many records, after checking the template's field names.
+    """Captions for many records (see :func:`captions_with_fallback`)."""
+    return captions_with_fallback(records, config)[0]
+
+
+def captions_with_fallback(records: Sequence[Mapping], config: CaptionConfig
+                           ) -> tuple[list[str], list[bool]]:
+    """Captions for many records, and which came from ``config.fallback_template``.
+
+    A caption that the template leaves empty (or holding only the trigger) is made
+    from the fallback template instead.
 
     Raises
     ------
     ValueError
-        When the template names a field that no record has and that is not a
+        When a template names a field that no record has and that is not a
         standard field (most likely a typo).
     """
     known = set(TEMPLATE_FIELDS)
     for record in records:
         known.update(k for k in record if isinstance(k, str))
-    unknown = [n for n in template_fields(config.template) if n not in known]
-    if unknown:
-        raise ValueError(
-            f"caption template {config.template!r} uses unknown field(s) {unknown}; "
-            f"valid fields: {sorted(known)}"
-        )
-    return [render_caption(r, config) for r in records]
+    for name, template in (("template", config.template),
+                           ("fallback_template", config.fallback_template)):
+        unknown = [n for n in template_fields(template or "") if n not in known]
+        if unknown:
+            raise ValueError(
+                f"caption {name} {template!r} uses unknown field(s) {unknown}; "
+                f"valid fields: {sorted(known)}"
+            )
+    trigger = config.trigger.strip() if config.trigger else None
+    captions, fallback = [], []
+    for record in records:
+        caption = render_caption(record, config)
+        used = False
+        if config.fallback_template and caption in ("", trigger):
+            made = _render_template(record, config.fallback_template, trigger)
+            if made not in ("", trigger):
+                caption, used = made, True
+        captions.append(caption)
+        fallback.append(used)
+    return captions, fallback
 
 
 #: What a missing or broken tokenizer raises (import, files, unknown model name).

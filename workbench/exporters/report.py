@@ -30,6 +30,8 @@ class ExportReport:
         written at their own size (never upscaled).
     caption_issues
         Empty, over-long, trigger-less and widely shared captions.
+    captions_from_fallback
+        Captions made by the fallback template because the record gave none.
     failed
         ``{id, path, reason}`` for images that could not be read or written now.
     seconds
@@ -50,6 +52,7 @@ class ExportReport:
     dropped: list[dict] = field(default_factory=list)
     below_resolution: list[dict] = field(default_factory=list)
     caption_issues: CaptionIssues = field(default_factory=CaptionIssues)
+    captions_from_fallback: int = 0
     failed: list[dict] = field(default_factory=list)
     seconds: float = 0.0
     details: dict = field(default_factory=dict)
@@ -66,6 +69,7 @@ class ExportReport:
             "dropped": list(self.dropped),
             "below_resolution": list(self.below_resolution),
             "caption_issues": self.caption_issues.to_dict(),
+            "captions_from_fallback": self.captions_from_fallback,
             "failed": list(self.failed),
             "seconds": round(self.seconds, 3),
             "details": dict(self.details),
@@ -80,7 +84,10 @@ class ExportReport:
              f"in {self.seconds:.1f}s"),
             (f"dropped {len(self.dropped)}, failed {len(self.failed)}, "
              f"below resolution {len(self.below_resolution)}"),
-            self.caption_issues.summary(),
+            self.caption_issues.summary()
+            + (f"; {self.captions_from_fallback} made from the group, technique, region "
+               "and file name (no caption or template field)"
+               if self.captions_from_fallback else ""),
         ]
         return "\n".join(lines)
 

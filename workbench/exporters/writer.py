@@ -18,7 +18,12 @@ from workbench.core.optout import OptOutRegistry
 from workbench.core.rights import normalize_consent
 
 from . import images as _images
-from .captions import TOKENIZER_ERRORS, check_captions, count_tokens_async, render_captions
+from .captions import (
+    TOKENIZER_ERRORS,
+    captions_with_fallback,
+    check_captions,
+    count_tokens_async,
+)
 from .config import FORMATS, ExportConfig, ExportContext
 from .integrity import (
     check_target,
@@ -206,7 +211,9 @@ def export_records(
     _check_sources_outside(kept, out.resolve())
     report.removed_stale = [str(p) for p in clean_stale(out)]
 
-    captions = render_captions([r for _, r in kept], config.captions)
+    captions, fallback = captions_with_fallback(
+        [{**r, "group": _group_value(r.get("group"))} for _, r in kept], config.captions)
+    report.captions_from_fallback = sum(fallback)
     custom = custom_fields([r for _, r in kept], config.extra_fields)
     items = [Item(record=r, id=rid, group=_group_value(r.get("group")), caption=cap,
                   folder="", stem="") for (rid, r), cap in zip(kept, captions)]
@@ -270,7 +277,11 @@ def export_records(
             write_card(stage, ready, fmt=format, config=config, context=context,
                        dropped=report.dropped, failed=report.failed,
                        below=report.below_resolution,
-                       caption_summary=report.caption_issues.summary(), details=report.details)
+                       caption_summary=report.caption_issues.summary() + (
+                           f"; {report.captions_from_fallback} made by the fallback template "
+                           f"({config.captions.fallback_template})"
+                           if report.captions_from_fallback else ""),
+                       details=report.details)
         report.timings["files"] = time.perf_counter() - phase
         phase = time.perf_counter()
         write_manifest(stage)

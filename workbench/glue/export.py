@@ -12,9 +12,12 @@ import time
 from pathlib import Path
 
 from ..core.optout import read_optout
+from ..core.selection import MISSING_GROUP
+from ..exporters.config import FORMATS
 from .fo import fiftyone, usable
 
-FORMATS = ("kohya", "imagefolder", "csv", "fiftyone")
+#: Every format ``export`` writes: the exporters' own, plus FiftyOne's for round trips.
+EXPORT_FORMATS = FORMATS + ("fiftyone",)
 _SKIP = {"tags", "metadata", "media_type", "created_at", "last_modified_at", "load_issues",
          "map_umap", "map_pca", "cluster", "duplicate_of", "phash", "file_size"}
 
@@ -65,8 +68,8 @@ def export(collection, *, format: str, out: str | os.PathLike, tag: str | None =
     """
     from ..exporters import export_records
 
-    if format not in FORMATS:
-        raise ValueError(f"format must be one of {list(FORMATS)}; got {format!r}")
+    if format not in EXPORT_FORMATS:
+        raise ValueError(f"format must be one of {list(EXPORT_FORMATS)}; got {format!r}")
     ds = collection._dataset
     view = usable(collection)
     if tag is not None:
@@ -74,9 +77,14 @@ def export(collection, *, format: str, out: str | os.PathLike, tag: str | None =
             raise LookupError(f"no samples are tagged {tag!r}; tags in {ds.name!r}: "
                               f"{ds.distinct('tags')}. Run `workbench select` first.")
         view = view.match_tags(tag)
+    saved = ds.info.get("selections", {}).get(tag or "", {}) if tag else {}
+    groups: dict = {}
     if group_field is None:
-        by = ds.info.get("selections", {}).get(tag or "", {}).get("params", {}).get("by")
-        group_field = by if isinstance(by, str) else None
+        # Subsets follow the selection: its groups, by the field(s) it balanced on.
+        by = saved.get("params", {}).get("by")
+        by = [by] if isinstance(by, str) else list(by or [])
+        group_field = "|".join(by) or None
+        groups = saved.get("groups") or {}
     registry_path = optout or ds.info.get("optout_registry")
     registry = read_optout(registry_path) if registry_path else None
     if format == "fiftyone":
@@ -84,7 +92,10 @@ def export(collection, *, format: str, out: str | os.PathLike, tag: str | None =
             config is not None and config.overwrite))
     records = _records(view)
     for r in records:
-        r["group"] = r.get(group_field) if group_field else None
+        if r["id"] in groups:
+            r["group"] = None if groups[r["id"]] == MISSING_GROUP else groups[r["id"]]
+        else:
+            r["group"] = r.get(group_field) if group_field else None
     return export_records(records, format=format, out=out, config=config,
                           context=_context(ds, tag, group_field), optout=registry)
 

@@ -29,6 +29,25 @@ def _records(collection, by: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(dict(zip(fields, view.values(fields))))
 
 
+def rights_eligibility(collection, policy=None) -> tuple[int, dict[str, int]]:
+    """How many usable samples the rights filter lets through, and why the rest are not.
+
+    Examples
+    --------
+    >>> eligible, why = rights_eligibility(ds)   # doctest: +SKIP
+    >>> eligible, why                            # doctest: +SKIP
+    (0, {'rights:license_unknown': 812})
+    """
+    from collections import Counter
+
+    from ..core.rights_filter import RightsPolicy, rights_exclusions
+
+    records = _records(collection, [])
+    reasons = rights_exclusions(records, policy or RightsPolicy())
+    tally = Counter(r for r in reasons if r is not None)
+    return int(len(records) - sum(tally.values())), dict(tally)
+
+
 def _needs_embeddings(config: SelectConfig) -> bool:
     return config.dedup is not None or config.strategy == "diverse"
 
