@@ -214,7 +214,8 @@ def main() -> None:
 
     import pandas as pd
 
-    from workbench.core.clusters import cluster_embeddings, load_vocabulary, name_clusters
+    from workbench.core.cluster_names import load_vocabulary, name_clusters
+    from workbench.core.clustering import cluster_embeddings
 
     rng = np.random.default_rng(args.seed)
     styles = np.array([f"style-{i}" for i in range(12)])

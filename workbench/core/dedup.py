@@ -17,7 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._threads import single_blas_thread
+from ._threads import single_thread
+from .embeddings import check_embeddings
+from .faiss_index import spherical_kmeans
 
 METHODS = ("semdedup", "brute")
 
@@ -83,31 +85,6 @@ class DedupConfig:
             raise ValueError(f"DedupConfig.n_assign must be an int >= 1; got {self.n_assign!r}")
 
 
-def check_embeddings(embeddings: object, n_rows: int | None = None, *,
-                     name: str = "embeddings") -> np.ndarray:
-    """Validate an ``(N, D)`` array of L2-normalised embeddings; return it as float32.
-
-    No copy is made when the input is already a C-contiguous float32 array.
-    """
-    x = np.asarray(embeddings)
-    if x.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D (N, D) array; got shape {x.shape}")
-    if n_rows is not None and x.shape[0] != n_rows:
-        raise ValueError(f"{name} must have one row per record: expected {n_rows} rows, "
-                         f"got {x.shape[0]}")
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    for lo in range(0, x.shape[0], 65536):
-        norms = np.linalg.norm(x[lo:lo + 65536], axis=1)
-        bad = np.flatnonzero(~(np.abs(norms - 1.0) <= 1e-3))
-        if bad.size:
-            row = lo + int(bad[0])
-            raise ValueError(
-                f"{name} must be L2-normalised (finite rows of norm 1); row {row} has norm "
-                f"{norms[bad[0]]:.4g}. Normalise with x / np.linalg.norm(x, axis=1, "
-                "keepdims=True), and drop rows whose embedding failed")
-    return x
-
-
 def _auto_clusters(n: int, n_clusters: int | str) -> int:
     if n_clusters == "auto":
         return 1 if n <= _BRUTE_MAX else round(math.sqrt(n))
@@ -116,13 +93,9 @@ def _auto_clusters(n: int, n_clusters: int | str) -> int:
 
 def _cluster_members(x: np.ndarray, k: int, n_assign: int, seed: int) -> list[np.ndarray]:
     """Row indices of each k-means cluster, every row in its ``n_assign`` nearest ones."""
-    import faiss
-
-    km = faiss.Kmeans(x.shape[1], k, niter=10, seed=int(seed), spherical=True,
-                      max_points_per_centroid=64, verbose=False)
-    km.train(x)
+    centroids = spherical_kmeans(x, k, seed=seed, niter=10, max_points_per_centroid=64)
     a = min(n_assign, k)
-    _, assign = km.index.search(x, a)
+    _, assign = centroids.search(x, a)
     flat = assign.ravel()
     rows = np.repeat(np.arange(x.shape[0]), a)
     order = np.argsort(flat, kind="stable")  # rows stay ascending inside each cluster
@@ -205,7 +178,7 @@ def find_near_duplicates(
         parts: list[np.ndarray | None] = [None]
     else:
         parts = list(_cluster_members(x, k, cfg.n_assign, cfg.seed))
-    with single_blas_thread():
+    with single_thread():
         found = [_pairs_within(x, members, radius) for members in parts]
     i = np.concatenate([f[0] for f in found]) if found else np.empty(0, np.int64)
     j = np.concatenate([f[1] for f in found]) if found else np.empty(0, np.int64)
@@ -336,7 +309,7 @@ def phash_distance(phash: pd.Series, i: np.ndarray, j: np.ndarray) -> np.ndarray
     codes = np.array([as_int(h) for h in phash.tolist()], dtype=object)
     out = np.empty(len(i), dtype=np.int64)
     for n, (a, b) in enumerate(zip(codes[i], codes[j])):
-        out[n] = bin(a ^ b).count("1") if a >= 0 and b >= 0 else 1 << 30
+        out[n] = (a ^ b).bit_count() if a >= 0 and b >= 0 else 1 << 30
     return out
 
 

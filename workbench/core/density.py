@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .knn import nearest_neighbors
+
 
 def outliers(
     X: np.ndarray, k: int = 10, quantile: float = 0.98, *, metric: str = "cosine"
@@ -24,7 +26,7 @@ def outliers(
     Parameters
     ----------
     X : (N, D) array
-        Embeddings.
+        Embeddings (checked by :func:`workbench.core.knn.nearest_neighbors`).
     k : int
         Neighbours averaged (capped at N - 1).
     quantile : float
@@ -44,8 +46,6 @@ def outliers(
     >>> t.loc[t.outlier, "index"].tolist()
     [50]
     """
-    from .projection import nearest_neighbors
-
     if not 0 < quantile < 1:
         raise ValueError(f"quantile must be between 0 and 1; got {quantile!r}")
     n = np.asarray(X).shape[0]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._threads import single_blas_thread
+from ._threads import single_thread
+from .embeddings import check_embeddings
 
 #: How many new centres to collect before refreshing every point's bound with one
 #: matrix-matrix product (see :func:`k_center_greedy`).
@@ -33,7 +34,8 @@ def k_center_greedy(
     Parameters
     ----------
     x
-        ``(n, d)`` L2-normalised embeddings (float32).
+        ``(n, d)`` L2-normalised embeddings (checked with
+        :func:`workbench.core.embeddings.check_embeddings`).
     k
         How many rows to pick (``0 <= k <= n``).
     start
@@ -52,15 +54,12 @@ def k_center_greedy(
     >>> k_center_greedy(x, 10).shape
     (10,)
     """
-    x = np.asarray(x)
-    if x.ndim != 2:
-        raise ValueError(f"x must be a 2-D (n, d) array; got shape {x.shape}")
+    x = check_embeddings(x, name="x")
     n = x.shape[0]
     if not 0 <= k <= n:
         raise ValueError(f"k must be between 0 and the number of rows ({n}); got {k}")
     if k == 0:
         return np.empty(0, dtype=np.int64)
-    x = np.ascontiguousarray(x, dtype=np.float32)
     if start is None:
         centroid = x.mean(axis=0)
         start = int(np.argmax(x @ centroid))
@@ -78,7 +77,7 @@ def k_center_greedy(
     # <= the lowest untouched bound, it is the true farthest row (bounds only overstate
     # distance). Every `_REFRESH_EVERY` picks, one matrix-matrix product brings all bounds
     # up to date.
-    with single_blas_thread():
+    with single_thread():
         return _k_center(x, k, start)
 
 
@@ -135,7 +134,7 @@ def covering_radius(x: np.ndarray, picks: np.ndarray, *, block: int = 8192) -> f
     >>> covering_radius(x, np.array([0, 1, 2]))
     0.0
     """
-    x = np.asarray(x, dtype=np.float32)
+    x = check_embeddings(x, name="x")
     centres = x[np.asarray(picks)]
     worst = 1.0
     for lo in range(0, x.shape[0], block):

@@ -1,7 +1,7 @@
-"""Gap statistics: representation against targets, creator concentration, concept probes.
+"""Gap statistics: representation against targets, and creator concentration.
 
-Pure pandas/numpy. The glue reads a metadata field (or embeddings) from FiftyOne and
-passes plain lists and arrays here.
+Pure pandas/numpy. The glue reads a metadata field from FiftyOne and passes plain lists
+here. Concept probes live in :mod:`workbench.core.probes` (importable from here too).
 """
 
 from __future__ import annotations
@@ -15,6 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .probes import PROBE_CHANCE_MATCHES, concept_probes
+from .results import axes_for
+
+__all__ = ["DEFAULT_TOLERANCE", "MISSING", "PROBE_CHANCE_MATCHES", "STATUSES", "Representation",
+           "concept_probes", "creator_concentration", "read_targets", "representation"]
 
 MISSING = "(missing)"
 STATUSES = ("under", "ok", "over")
@@ -41,6 +47,12 @@ class Representation:
     ``table`` has columns ``value, count, share, target_share, status``: ``status``
     is ``under`` when ``share / target_share < tolerance[0]``, ``over`` when it is
     above ``tolerance[1]``, else ``ok``. ``notes`` explains anything adjusted.
+
+    Examples
+    --------
+    >>> rep = representation(values, targets)  # doctest: +SKIP
+    >>> rep.table, rep.summary(), rep.to_dict()  # doctest: +SKIP
+    >>> rep.plot()  # doctest: +SKIP
     """
 
     table: pd.DataFrame
@@ -67,12 +79,29 @@ class Representation:
             "notes": list(self.notes),
         }
 
-    def plot(self, ax=None, title: str | None = None):
-        """Horizontal bars of actual vs target share, coloured by status (matplotlib)."""
-        import matplotlib.pyplot as plt
+    def summary(self) -> str:
+        """A few lines for people: which values are under or over target, the table, the notes.
 
+        Examples
+        --------
+        >>> print(representation(["a"] * 4 + ["b"]).summary().splitlines()[0])
+        2 values over 5 items; under target: ['b']; over target: ['a']
+        """
+        def values(status: str) -> list[str]:
+            return self.table.loc[self.table["status"] == status, "value"].tolist()
+
+        head = (f"{len(self.table)} values over {self.total} items; under target: "
+                f"{values('under')}; over target: {values('over')}")
+        notes = [f"note: {n}" for n in self.notes]
+        return "\n".join([head, self.table.to_string(index=False), *notes])
+
+    def plot(self, ax=None, title: str | None = None):
+        """Horizontal bars of actual vs target share, coloured by status (matplotlib).
+
+        Draws on ``ax``, or on a new pyplot figure when it is None; returns the Axes.
+        """
         t = self.table.iloc[::-1]
-        ax = ax or plt.subplots(figsize=(7, 0.35 * len(t) + 1.2))[1]
+        ax = axes_for(ax, (7, 0.35 * len(t) + 1.2))
         colours = {"under": "#d95f02", "ok": "#7f7f7f", "over": "#1b9e77"}
         y = np.arange(len(t))
         ax.barh(y, t["share"], color=[colours[s] for s in t["status"]], label="actual share")
@@ -301,117 +330,3 @@ def creator_concentration(
         rows, columns=["group", "n", "top_creator", "top_count", "top_share", "flagged"]
     )
     return table.sort_values(["top_share", "n"], ascending=[False, False], ignore_index=True)
-
-
-#: Expected number of images per concept that the automatic threshold lets through by chance.
-PROBE_CHANCE_MATCHES = 0.1
-
-
-def _unit_rows(A: np.ndarray, name: str) -> np.ndarray:
-    A = np.asarray(A, dtype=np.float32)
-    if A.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array (rows x dims); got shape {A.shape}")
-    if not np.isfinite(A).all():
-        raise ValueError(f"{name} has NaN or infinite values")
-    norms = np.linalg.norm(A, axis=1, keepdims=True)
-    return A / np.where(norms == 0, 1.0, norms)
-
-
-def concept_probes(
-    image_emb: np.ndarray,
-    concept_emb: np.ndarray,
-    concepts: Sequence[str],
-    *,
-    threshold: float | None = None,
-    top_k: int = 8,
-    min_close: int = 1,
-) -> pd.DataFrame:
-    """Is each text concept ("Andean textile") represented among the images?
-
-    Parameters
-    ----------
-    image_emb : (N, D) array
-        Image embeddings from a joint image-text model (CLIP).
-    concept_emb : (C, D) array
-        Text embeddings of ``concepts``, same model.
-    concepts : sequence of str
-    threshold : float, optional
-        Cosine similarity above which an image counts as close to a concept.
-        ``None`` derives one per concept from the data: how high unrelated images
-        score is estimated from the lower quarter of the concept's similarities
-        (CLIP gives some prompts higher similarity to every image, so each concept
-        gets its own centre; the spread is pooled over concepts), and an image is
-        close when it scores more than z spreads above that, with z chosen so that
-        unrelated images would pass by chance about 0.1 times per concept
-        (z = 3.8 for 600 images, 4.7 for 50,000). Matching images sit in the upper
-        tail, so they do not distort the estimate as long as a concept fits fewer
-        than about three quarters of the images; otherwise pass a threshold (for
-        CLIP ViT-B/32, matching image-text pairs typically score 0.25-0.33).
-    top_k : int
-        Nearest images listed per concept, whether close or not.
-    min_close : int
-        A concept with fewer close images than this is a gap.
-
-    Returns
-    -------
-    DataFrame with columns ``concept, n_close, best_score, nearest, gap,
-    threshold`` (``nearest``: image row indices, most similar first; ``threshold``:
-    the similarity cut-off used for that concept), gaps first.
-
-    Examples
-    --------
-    >>> imgs = np.eye(3)[[0, 0, 1]]
-    >>> t = concept_probes(imgs, np.eye(3)[[0, 2]], ["ink", "weaving"], threshold=0.5)
-    >>> t[["concept", "n_close", "gap"]].values.tolist()
-    [['weaving', 0, True], ['ink', 2, False]]
-    """
-    images = _unit_rows(image_emb, "image_emb")
-    texts = _unit_rows(concept_emb, "concept_emb")
-    if len(concepts) != texts.shape[0]:
-        raise ValueError(
-            f"concepts has {len(concepts)} names but concept_emb has {texts.shape[0]} rows"
-        )
-    if images.shape[1] != texts.shape[1]:
-        raise ValueError(
-            f"image_emb has {images.shape[1]} dims but concept_emb has {texts.shape[1]}; "
-            "encode the concepts with the same model as the images"
-        )
-    if images.shape[0] == 0:
-        raise ValueError("image_emb has no rows; embed some images first")
-    sims = images @ texts.T  # (N, C)
-    n = images.shape[0]
-    if threshold is None:
-        from scipy.stats import norm
-
-        # Unrelated pairs are estimated from the lower quarter of each concept's
-        # similarities (Gaussian quantiles: q25 = mu - 0.674 sd, q05 = mu - 1.645 sd),
-        # so images that do match a concept, its upper tail, cannot inflate the estimate.
-        q05, q25 = np.quantile(sims, [0.05, 0.25], axis=0)
-        spread = float(np.median((q25 - q05) / (1.645 - 0.674)))
-        centres = q25 + 0.674 * spread
-        z = float(norm.isf(PROBE_CHANCE_MATCHES / n))
-        thresholds = centres + z * spread
-    else:
-        thresholds = np.full(texts.shape[0], float(threshold))
-    k = min(top_k, n)
-    rows = []
-    for j, name in enumerate(concepts):
-        col = sims[:, j]
-        nearest = np.argsort(-col, kind="stable")[:k]
-        n_close = int((col > thresholds[j]).sum())
-        rows.append(
-            {
-                "concept": name,
-                "n_close": n_close,
-                "best_score": float(col[nearest[0]]),
-                "nearest": nearest.tolist(),
-                "gap": n_close < min_close,
-                "threshold": float(thresholds[j]),
-            }
-        )
-    table = pd.DataFrame(
-        rows, columns=["concept", "n_close", "best_score", "nearest", "gap", "threshold"]
-    )
-    return table.sort_values(
-        ["gap", "n_close", "concept"], ascending=[False, True, True], ignore_index=True
-    )

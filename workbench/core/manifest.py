@@ -14,33 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 
-REQUIRED_COLUMNS = ("filepath",)
-RIGHTS_COLUMNS = ("creator", "source", "license", "attribution", "consent", "ai_generated")
-DESCRIPTIVE_COLUMNS = ("region", "style", "technique", "caption")
-KNOWN_COLUMNS = REQUIRED_COLUMNS + RIGHTS_COLUMNS + DESCRIPTIVE_COLUMNS
+from ..schema import DESCRIPTIVE_FIELDS, RIGHTS_FIELDS, is_reserved
 
-#: Fields the workbench computes itself, or that FiftyOne owns: a custom column of the
-#: same name is renamed with a ``custom_`` prefix rather than overwriting them.
-RESERVED_FIELDS = frozenset(
-    {
-        "id",
-        "_id",
-        "filepath",
-        "tags",
-        "metadata",
-        "media_type",
-        "created_at",
-        "last_modified_at",
-        "sha256",
-        "phash",
-        "width",
-        "height",
-        "file_size",
-        "load_issues",
-        "license_status",
-        "duplicate_of",
-    }
-)
+REQUIRED_COLUMNS = ("filepath",)
+RIGHTS_COLUMNS = RIGHTS_FIELDS
+DESCRIPTIVE_COLUMNS = DESCRIPTIVE_FIELDS
+KNOWN_COLUMNS = REQUIRED_COLUMNS + RIGHTS_COLUMNS + DESCRIPTIVE_COLUMNS
 
 #: HF imagefolder names for the same things.
 _IMAGEFOLDER_ALIASES = {"file_name": "filepath"}
@@ -79,7 +58,8 @@ def _field_name(column: str) -> str:
     name = re.sub(r"[^0-9A-Za-z_]", "_", column.strip())
     if not name or name[0].isdigit() or name[0] == "_":
         name = "x_" + name.lstrip("_")
-    if name in RESERVED_FIELDS or name in KNOWN_COLUMNS:
+    # A custom column never overwrites a field the workbench or FiftyOne writes.
+    if is_reserved(name) or name in KNOWN_COLUMNS:
         name = "custom_" + name
     return name
 

@@ -1,4 +1,4 @@
-"""2-D maps of embeddings: UMAP (with a fast exact-or-IVF neighbour search) and a PCA preview.
+"""2-D maps of embeddings: UMAP (on neighbours from :mod:`workbench.core.knn`) and a PCA preview.
 
 Array in, array out. The FiftyOne glue passes an ``(N, D)`` float32 array of
 L2-normalised embeddings and stores the ``(N, 2)`` coordinates it gets back.
@@ -22,13 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ._threads import single_thread
+from .embeddings import check_embeddings
+from .knn import METRICS, nearest_neighbors
+
 #: The fewest embedded samples a map is computed for.
 MIN_MAP_SAMPLES = 5
-METRICS = ("cosine", "euclidean")
 INITS = ("pca", "spectral", "random")
-
-# Below this many samples the neighbour search is exact (a brute-force scan is cheap).
-_EXACT_BELOW = 10_000
 
 
 @dataclass(frozen=True)
@@ -157,146 +157,14 @@ def _cache_umap_kernels() -> None:
                     return
 
 
-def _as_matrix(X: np.ndarray, name: str = "X") -> np.ndarray:
-    """Validate an embedding matrix and return it as C-contiguous float32."""
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise ValueError(
-            f"{name} must be a 2-D array of shape (n_samples, n_features); "
-            f"got an array with {X.ndim} dimension(s), shape {X.shape}"
-        )
-    if not np.issubdtype(X.dtype, np.number):
-        raise ValueError(f"{name} must hold numbers; got dtype {X.dtype}")
-    X = np.ascontiguousarray(X, dtype=np.float32)
-    bad = ~np.isfinite(X).all(axis=1)
-    if bad.any():
-        rows = np.flatnonzero(bad)
-        raise ValueError(
-            f"{name} has {rows.size} row(s) with NaN or infinite values (first rows: "
-            f"{rows[:5].tolist()}); drop or re-embed those samples before mapping"
-        )
-    return X
-
-
 def _check_map_input(X: np.ndarray, metric: str) -> np.ndarray:
-    X = _as_matrix(X)
+    X = check_embeddings(X, name="X", unit="normalize" if metric == "cosine" else "any")
     if X.shape[0] < MIN_MAP_SAMPLES:
         raise ValueError(
             f"the map needs at least {MIN_MAP_SAMPLES} embedded samples; got {X.shape[0]}. "
             "Embed more images (or load a larger dataset) before computing a map"
         )
-    if metric == "cosine":
-        X = _normalize(X, "X")
     return X
-
-
-def _normalize(X: np.ndarray, name: str) -> np.ndarray:
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    zero = np.flatnonzero(norms[:, 0] == 0)
-    if zero.size:
-        raise ValueError(
-            f"{name} has {zero.size} all-zero row(s) (first rows: {zero[:5].tolist()}), "
-            "which have no direction, so the cosine metric is undefined for them"
-        )
-    return (X / norms).astype(np.float32, copy=False)
-
-
-def nearest_neighbors(
-    X: np.ndarray, k: int, *, metric: str = "cosine", exact: bool | None = None, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
-    """k nearest neighbours of every row among all rows, the row itself first.
-
-    Parameters
-    ----------
-    X : (N, D) array
-        Embeddings (rows are L2-normalised here when ``metric="cosine"``).
-    k : int
-        Neighbours per row, counting the row itself (capped at N).
-    metric : {"cosine", "euclidean"}
-        Cosine distance is ``1 - cos``; euclidean is the L2 distance.
-    exact : bool or None
-        Exact brute-force search, or a faiss inverted-file index with float16
-        codes (about sqrt(N) lists, 8 probed; recall about 0.98 on clustered
-        data). ``None``: exact below 10,000 rows.
-    seed : int
-        Seed for the IVF index's k-means training.
-
-    Returns
-    -------
-    indices : (N, k) int32 and distances : (N, k) float32, nearest first.
-
-    Examples
-    --------
-    >>> X = np.random.default_rng(0).normal(size=(50, 8)).astype("float32")
-    >>> idx, dist = nearest_neighbors(X, 5)
-    >>> bool((idx[:, 0] == np.arange(50)).all())
-    True
-    """
-    import faiss
-
-    if metric not in METRICS:
-        raise ValueError(f"metric must be one of {list(METRICS)}; got {metric!r}")
-    X = _as_matrix(X)
-    if metric == "cosine":
-        X = _normalize(X, "X")
-    n, d = X.shape
-    k = int(min(k, n))
-    if exact is None:
-        exact = n < _EXACT_BELOW
-    faiss_metric = faiss.METRIC_INNER_PRODUCT if metric == "cosine" else faiss.METRIC_L2
-    if exact:
-        index = faiss.IndexFlatIP(d) if metric == "cosine" else faiss.IndexFlatL2(d)
-    else:
-        if d % 16:
-            # faiss's SIMD float16 kernels need a multiple of 16 dims (else ~8x slower);
-            # zero columns change no inner product or distance.
-            X = np.pad(X, ((0, 0), (0, 16 - d % 16)))
-            d = X.shape[1]
-        nlist = int(np.clip(min(round(np.sqrt(n)), n // 39), 1, 4096))
-        quantizer = faiss.IndexFlatIP(d) if metric == "cosine" else faiss.IndexFlatL2(d)
-        # float16 codes: half the memory traffic of IndexIVFFlat, ~2.5x faster here,
-        # same recall (scores are rounded to ~1e-3, harmless for UMAP).
-        index = faiss.IndexIVFScalarQuantizer(
-            quantizer, d, nlist, faiss.ScalarQuantizer.QT_fp16, faiss_metric
-        )
-        index.cp.seed = int(seed)
-        index.cp.niter = 10
-        index.cp.max_points_per_centroid = 64  # train on a sample: ample for coarse lists
-        index.train(X)
-        index.nprobe = min(8, nlist)
-    index.add(X)
-    # One spare neighbour, so the row itself can be put first even when duplicates tie.
-    m = min(k + 1, n)
-    scores, idx = index.search(X, m)
-    short = np.flatnonzero((idx < 0).any(axis=1))
-    if short.size:  # IVF found fewer than m candidates in the probed lists: redo exactly
-        flat = faiss.IndexFlatIP(d) if metric == "cosine" else faiss.IndexFlatL2(d)
-        flat.add(X)
-        scores[short], idx[short] = flat.search(X[short], m)
-    if metric == "cosine":
-        dist = np.clip(1.0 - scores, 0.0, 2.0)
-    else:
-        dist = np.sqrt(np.maximum(scores, 0.0))
-    idx, dist = _self_first(idx, dist, k)
-    return idx.astype(np.int32), dist.astype(np.float32)
-
-
-def _self_first(idx: np.ndarray, dist: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Put each row's own index first (distance 0), then its k-1 nearest other rows.
-
-    Exact duplicates tie with the row itself, and an approximate search can miss
-    it; UMAP expects the row itself in column 0.
-    """
-    rows = np.arange(idx.shape[0])
-    not_self = idx != rows[:, None]
-    # Stable sort on "is self" moves the row's own entry (if any) to the end,
-    # keeping the others in distance order; each row has >= k others.
-    order = np.argsort(~not_self, axis=1, kind="stable")[:, : k - 1]
-    others = np.take_along_axis(idx, order, axis=1)
-    other_dist = np.take_along_axis(dist, order, axis=1)
-    out_idx = np.concatenate([rows[:, None], others], axis=1)
-    out_dist = np.concatenate([np.zeros((len(rows), 1), dist.dtype), other_dist], axis=1)
-    return out_idx, out_dist
 
 
 def _auto_epochs(n: int) -> int:
@@ -328,7 +196,9 @@ def umap_2d(X: np.ndarray, config: MapConfig | None = None) -> np.ndarray:
     Raises
     ------
     ValueError
-        Fewer than 5 samples, a non-2-D array, or rows with NaN/inf values.
+        Fewer than 5 samples, a non-2-D array, rows with NaN/inf values, or (with
+        the cosine metric) all-zero rows; see
+        :func:`workbench.core.embeddings.check_embeddings`.
 
     Examples
     --------
@@ -379,7 +249,7 @@ def umap_2d(X: np.ndarray, config: MapConfig | None = None) -> np.ndarray:
         low_memory=True,
         verbose=False,
     )
-    with warnings.catch_warnings(), _one_blas_thread():
+    with warnings.catch_warnings(), single_thread():
         # Expected with precomputed neighbours ("transform will be unavailable")
         # and with tiny inputs (spectral init falling back); neither concerns the map.
         warnings.filterwarnings("ignore", message=".*precomputed_knn.*")
@@ -390,23 +260,11 @@ def umap_2d(X: np.ndarray, config: MapConfig | None = None) -> np.ndarray:
     return np.ascontiguousarray(coords, dtype=np.float32)
 
 
-def _one_blas_thread():
-    """A context in which BLAS/LAPACK (OpenBLAS) runs on one thread.
-
-    PCA and UMAP's initialisation do small eigen-decompositions, which threaded
-    OpenBLAS makes 10-50x slower on small or busy machines (a 512 x 512 ``eigh``:
-    0.07 s on one thread, 1-3.6 s on two vCPUs); the large products lose little.
-    """
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def _pca(X: np.ndarray, n_components: int, seed: int | None) -> np.ndarray:
     from sklearn.decomposition import PCA
 
     n_components = int(min(n_components, X.shape[0], X.shape[1]))
-    with _one_blas_thread():
+    with single_thread():
         Z = PCA(n_components=n_components, random_state=seed).fit_transform(X)
     return Z.astype(np.float32)
 

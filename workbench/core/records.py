@@ -5,6 +5,7 @@ Pure logic, so the rules can be tested without a database.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 
@@ -12,9 +13,6 @@ from .inspect import FileInfo
 from .manifest import DESCRIPTIVE_COLUMNS, RIGHTS_COLUMNS
 from .optout import OptOutRegistry
 from .rights import CONSENT_VALUES, check_license, normalize_ai_generated, normalize_consent
-
-#: Fields that describe the file's content; they change only when its bytes do.
-CONTENT_FIELDS = ("sha256", "phash", "width", "height", "file_size")
 
 
 @dataclass(frozen=True)
@@ -64,12 +62,10 @@ class RightsDefaults:
                 raise ValueError(f"{name}: expected a non-empty text or None; got {value!r}")
 
     def values(self) -> dict[str, str]:
-        """The defaults that are set, by field name."""
-        return {f.name: getattr(self, f.name) for f in fields(self)
+        """The defaults that are set, by field name (the rights fields only, also in a
+        subclass that adds settings of its own)."""
+        return {f.name: getattr(self, f.name) for f in fields(RightsDefaults)
                 if getattr(self, f.name) is not None}
-
-#: The rights and description fields, in manifest order.
-RECORD_FIELDS = RIGHTS_COLUMNS + DESCRIPTIVE_COLUMNS + ("license_status",)
 
 
 def build_record(
@@ -108,7 +104,7 @@ def build_record(
     for column in RIGHTS_COLUMNS + DESCRIPTIVE_COLUMNS:
         value = row.pop(column, "")
         value = value.strip() if isinstance(value, str) else value
-        if value in ("", None) or (isinstance(value, float) and value != value):
+        if value in ("", None) or (isinstance(value, float) and math.isnan(value)):
             value = None
         if value is None and column in fallback:
             value = fallback[column]

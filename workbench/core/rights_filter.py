@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from ..schema import RIGHTS_REASONS
 from .rights import _spdx_ids, check_license, is_spdx_id
 
 #: Public domain, CC0, CC BY and CC BY-SA, every version.
@@ -21,10 +22,6 @@ DEFAULT_ALLOWED_LICENSES: tuple[str, ...] = (
     "CC-BY-1.0", "CC-BY-2.0", "CC-BY-2.5", "CC-BY-3.0", "CC-BY-4.0",
     "CC-BY-SA-1.0", "CC-BY-SA-2.0", "CC-BY-SA-2.5", "CC-BY-SA-3.0", "CC-BY-SA-4.0",
 )
-
-#: Exclusion reasons, in the order they are checked (an item gets the first that applies).
-RIGHTS_REASONS = ("rights:opted_out", "rights:license", "rights:ai_generated",
-                  "rights:license_unknown", "rights:consent_unknown")
 
 
 @dataclass(frozen=True)
@@ -125,7 +122,7 @@ def _expression_allowed(expression: str, allowed: frozenset[str]) -> bool:
 def rights_exclusions(records: pd.DataFrame, policy: RightsPolicy) -> np.ndarray:
     """The rights reason that excludes each record, or ``None`` when it is eligible.
 
-    Reasons are checked in the order of :data:`RIGHTS_REASONS`:
+    Reasons are checked in the order of :data:`workbench.schema.RIGHTS_REASONS`:
     ``rights:opted_out``, ``rights:license`` (a valid licence outside the allowlist),
     ``rights:ai_generated``, ``rights:license_unknown`` (status ``unknown`` or
     ``invalid``), ``rights:consent_unknown`` (only with ``require_consent``).
@@ -160,12 +157,13 @@ def rights_exclusions(records: pd.DataFrame, policy: RightsPolicy) -> np.ndarray
         reasons[hit] = reason
         free[hit] = False
 
-    mark(consent == "opted_out", "rights:opted_out")
-    mark((status == "valid") & ~lic_ok, "rights:license")
+    opted_out, license_, ai_generated, license_unknown, consent_unknown = RIGHTS_REASONS
+    mark(consent == "opted_out", opted_out)
+    mark((status == "valid") & ~lic_ok, license_)
     if policy.exclude_ai_generated:
-        mark(ai == "true", "rights:ai_generated")
+        mark(ai == "true", ai_generated)
     if policy.exclude_unknown_license:
-        mark(status != "valid", "rights:license_unknown")
+        mark(status != "valid", license_unknown)
     if policy.require_consent:
-        mark(consent != "granted", "rights:consent_unknown")
+        mark(consent != "granted", consent_unknown)
     return reasons

@@ -14,13 +14,12 @@ choose gets the reason of the first step that dropped it:
 4. **Balance across groups**: ``cap`` and ``diverse`` water-fill per-group targets
    (``group_cap``); ``quota`` uses explicit targets (``group_quota``).
 
-Pure pandas/numpy/faiss. The FiftyOne glue turns a dataset into ``records`` and
-``embeddings`` and saves the :class:`Selection`.
+Pure pandas and numpy (faiss only inside the dedup step). The FiftyOne glue turns a
+dataset into ``records`` and ``embeddings`` and saves the :class:`Selection`.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from types import MappingProxyType
@@ -28,18 +27,20 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from ..schema import duplicate_reason, reason_key
 from .balance import group_rng, max_balance, quota_targets, water_fill
-from .dedup import DedupConfig, check_embeddings, resolve_duplicates
+from .dedup import DedupConfig, resolve_duplicates
 from .diversity import k_center_greedy
+from .embeddings import check_embeddings
+from .groups import MISSING_GROUP, group_labels, resolve_groups
+from .results import to_jsonable
 from .rights_filter import RightsPolicy, rights_exclusions
-from .selection_result import COUNT_COLUMNS, Selection, balance_of, to_jsonable
+from .selection_result import COUNT_COLUMNS, Selection, balance_of
 
-__all__ = ["STRATEGIES", "DedupConfig", "RightsPolicy", "SelectConfig", "Selection",
-           "group_labels", "select_balanced"]
+__all__ = ["MISSING_GROUP", "STRATEGIES", "DedupConfig", "RightsPolicy", "SelectConfig",
+           "Selection", "group_labels", "select_balanced"]
 
 STRATEGIES = ("cap", "quota", "diverse")
-#: Group label for rows whose grouping field is empty.
-MISSING_GROUP = "(missing)"
 #: Columns the duplicate step reads (sha256 for exact duplicates, the rest to choose
 #: which copy to keep).
 _DEDUP_COLUMNS = ("id", "sha256", "phash", "width", "height", "creator", "source",
@@ -116,6 +117,7 @@ class SelectConfig:
                                MappingProxyType({str(k): v for k, v in self.quotas.items()}))
 
     def to_dict(self) -> dict:
+        """Every setting as plain JSON-serialisable Python (recorded in ``Selection.params``)."""
         return to_jsonable({
             "strategy": self.strategy, "seed": int(self.seed),
             "rights": self.rights.to_dict(),
@@ -124,44 +126,6 @@ class SelectConfig:
             "quotas": dict(self.quotas) if self.quotas is not None else None,
             "fill": bool(self.fill), "allow_fewer": bool(self.allow_fewer),
         })
-
-
-def group_labels(records: pd.DataFrame, by: str | Sequence[str]) -> tuple[np.ndarray, list[str]]:
-    """Group label per row from one column or several (joined as ``"a|b"``).
-
-    Returns ``(labels, columns)``; empty values read as ``"(missing)"``.
-    """
-    columns = [by] if isinstance(by, str) else [str(c) for c in by]
-    if not columns:
-        raise ValueError("by must name at least one field; got an empty list")
-    unknown = [c for c in columns if c not in records.columns]
-    if unknown:
-        raise ValueError(f"by: unknown field(s) {unknown}; available columns: "
-                         f"{sorted(map(str, records.columns))}")
-    parts = []
-    for c in columns:
-        codes, uniques = pd.factorize(records[c], use_na_sentinel=True)
-        text = [str(u).strip() or MISSING_GROUP for u in uniques]
-        parts.append(np.array(text + [MISSING_GROUP], dtype=object)[codes])
-    labels = parts[0]
-    for p in parts[1:]:
-        labels = labels + "|" + p  # elementwise on object arrays
-    return labels, columns
-
-
-def _resolve_groups(records: pd.DataFrame, by: object) -> tuple[np.ndarray, list[str] | None]:
-    if isinstance(by, str):
-        return group_labels(records, by)
-    if isinstance(by, (list, tuple)) and all(isinstance(b, str) for b in by) and (
-            len(by) != len(records) or all(b in records.columns for b in by)):
-        return group_labels(records, list(by))
-    arr = np.asarray(by, dtype=object)
-    if arr.ndim != 1 or len(arr) != len(records):
-        raise ValueError(f"by must be a column name, a list of column names, or one group "
-                         f"label per record ({len(records)}); got an array of shape {arr.shape}")
-    labels = np.array([MISSING_GROUP if v is None or (isinstance(v, float) and math.isnan(v))
-                       else str(v) for v in arr], dtype=object)
-    return labels, None
 
 
 def _check_n(n: object) -> int:
@@ -207,8 +171,8 @@ def _creator_cap(records: pd.DataFrame, rows: np.ndarray, cap: int, strategy: st
 
 
 def _pool_error(n: int, pool: int, total: int, reasons: np.ndarray) -> ValueError:
-    tally = pd.Series([("duplicate_of" if r.startswith("duplicate_of:") else r)
-                       for r in reasons if r is not None], dtype=object).value_counts()
+    tally = pd.Series([reason_key(r) for r in reasons if r is not None],
+                      dtype=object).value_counts()
     breakdown = ", ".join(f"{k}: {v}" for k, v in tally.items()) or "none"
     return ValueError(f"n={n} is larger than the eligible pool of {pool} items (of {total} "
                       f"records; excluded: {breakdown}). Lower n, or relax the RightsPolicy, "
@@ -304,7 +268,7 @@ def select_balanced(
         raise ValueError(f"config must be a SelectConfig; got {type(config).__name__}")
     ids = _check_records(records)
     total = len(ids)
-    labels_per_row, by_columns = _resolve_groups(records, by)
+    labels_per_row, by_columns = resolve_groups(records, by)
     needs_x = config.dedup is not None or config.strategy == "diverse"
     x = None
     if needs_x:
@@ -312,7 +276,7 @@ def select_balanced(
             raise ValueError("embeddings are needed for near-duplicate removal and for "
                              "strategy='diverse'; got None. Pass embeddings, or use "
                              "SelectConfig(dedup=None) with strategy 'cap' or 'quota'")
-        x = check_embeddings(embeddings, total)
+        x = check_embeddings(embeddings, n_rows=total)
 
     # 1. Rights filter.
     reasons = rights_exclusions(records, config.rights)
@@ -326,7 +290,7 @@ def select_balanced(
     keeper, n_pairs = resolve_duplicates(records[dedup_cols].iloc[pool], sub_x, config.dedup)
     dup = np.flatnonzero(keeper != np.arange(pool.size))
     if dup.size:
-        reasons[pool[dup]] = "duplicate_of:" + ids[pool[keeper[dup]]]
+        reasons[pool[dup]] = [duplicate_reason(kept) for kept in ids[pool[keeper[dup]]]]
         pool = np.delete(pool, dup)
 
     # 3. Per-creator cap.

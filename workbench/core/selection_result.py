@@ -2,14 +2,13 @@
 
 A :class:`Selection` is data: it can be saved (:meth:`Selection.to_dict`), loaded
 (:meth:`Selection.from_dict`), edited by hand (:meth:`Selection.add`,
-:meth:`Selection.remove`) and shown (:meth:`Selection.plot_balance`, matplotlib,
-imported on use). It is made by :func:`workbench.core.selection.select_balanced`.
+:meth:`Selection.remove`) and shown (:meth:`Selection.plot`, matplotlib, imported on
+use). It is made by :func:`workbench.core.selection.select_balanced`.
 """
 
 from __future__ import annotations
 
 import copy
-import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -17,7 +16,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from ..schema import parse_reason, reason_key
 from .balance import normalized_entropy
+from .groups import group_labels
+from .results import axes_for, to_jsonable
+from .rights_filter import RightsPolicy, rights_exclusions
 
 #: Columns of :attr:`Selection.counts`.
 COUNT_COLUMNS = ("group", "before", "eligible", "after", "target")
@@ -25,19 +28,6 @@ COUNT_COLUMNS = ("group", "before", "eligible", "after", "target")
 REMOVED_REASON = "manual:removed"
 #: Rights reasons that no override can lift: the creator said no.
 NEVER_OVERRIDE = frozenset({"rights:opted_out"})
-
-
-def to_jsonable(value: object) -> object:
-    """Plain Python types (for ``json.dumps``) from numpy/pandas scalars and containers."""
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
 
 
 def balance_of(counts: pd.DataFrame) -> tuple[float, float]:
@@ -86,7 +76,7 @@ class Selection:
     >>> sel = select_balanced(records, emb, 400, by="style")  # doctest: +SKIP
     >>> sel.excluded_counts()  # doctest: +SKIP
     {'group_cap': 512, 'rights:opted_out': 12, 'duplicate_of': 30}
-    >>> sel.plot_balance()  # doctest: +SKIP
+    >>> sel.plot()  # doctest: +SKIP
     """
 
     ids: list[str]
@@ -119,8 +109,7 @@ class Selection:
         >>> sel.excluded_counts()  # doctest: +SKIP
         {'group_cap': 512, 'duplicate_of': 30, 'rights:opted_out': 12}
         """
-        tally = Counter("duplicate_of" if r.startswith("duplicate_of:") else r
-                        for r in self.excluded.values())
+        tally = Counter(reason_key(r) for r in self.excluded.values())
         return dict(sorted(tally.items(), key=lambda kv: (-kv[1], kv[0])))
 
     def summary_dict(self) -> dict:
@@ -135,9 +124,9 @@ class Selection:
     def summary(self, tag: str | None = None) -> str:
         """A few lines for people: size, balance, counts per group, exclusions by reason."""
         where = f" (tag {tag!r}, seed {self.seed})" if tag else f" (seed {self.seed})"
-        lines = [f"selected {len(self.ids)}{where}; balance {self.balance_before:.3f} -> "
-                 f"{self.balance_after:.3f}",
-                 self.counts.to_string(index=False),
+        head = (f"selected {len(self.ids)}{where}; balance {self.balance_before:.3f} -> "
+                f"{self.balance_after:.3f}")
+        lines = [head, self.counts.to_string(index=False),
                  f"excluded by reason: {self.excluded_counts()}"]
         if self.shortfall:
             lines.append(f"quota shortfall: {dict(self.shortfall)}")
@@ -221,9 +210,6 @@ class Selection:
         >>> sel2 = sel.add(["img_0007"])  # doctest: +SKIP
         >>> sel3 = sel.add(["img_0100"], override=True, note="licence confirmed by email")  # doctest: +SKIP
         """
-        from .rights_filter import RightsPolicy, rights_exclusions
-        from .selection import group_labels
-
         ids = _as_id_list(ids)
         chosen = set(self.ids)
         again = [i for i in ids if i in chosen]
@@ -256,7 +242,7 @@ class Selection:
                 raise ValueError("add: this selection was grouped by an array, so `records` "
                                  "needs a 'group' column for ids it has not seen")
             groups.update(zip(row_ids, labels))
-        blocked = {i: r for i, r in reasons.items() if r.startswith("rights:")}
+        blocked = {i: r for i, r in reasons.items() if parse_reason(r).kind == "rights"}
         never = {i: r for i, r in blocked.items() if r in NEVER_OVERRIDE}
         if never:
             raise ValueError(f"add: {sorted(never)[:10]} opted out (rights:opted_out); an "
@@ -292,20 +278,18 @@ class Selection:
                        groups=groups)
 
     # ----------------------------------------------------------------- display
-    def plot_balance(self, ax=None):
+    def plot(self, ax=None):
         """Bar chart of each group's share of the eligible pool and of the selection.
 
-        Returns the matplotlib ``Axes``. The dashed line marks a perfectly even share.
+        Draws on ``ax``, or on a new pyplot figure when it is None; returns the
+        matplotlib ``Axes``. The dashed line marks a perfectly even share.
 
         Examples
         --------
-        >>> sel.plot_balance()  # doctest: +SKIP
+        >>> sel.plot()  # doctest: +SKIP
         """
-        import matplotlib.pyplot as plt
-
         counts = self.counts
-        if ax is None:
-            _, ax = plt.subplots(figsize=(max(6.0, 0.45 * len(counts) + 2), 4))
+        ax = axes_for(ax, (max(6.0, 0.45 * len(counts) + 2), 4))
         pos = np.arange(len(counts))
         eligible = counts["eligible"].to_numpy(float)
         after = counts["after"].to_numpy(float)
@@ -326,6 +310,9 @@ class Selection:
                      f"seed {self.seed}")
         ax.legend(frameon=False, fontsize="small")
         return ax
+
+    #: The name the notebooks and STYLE.md use for :meth:`plot`.
+    plot_balance = plot
 
 
 def _as_id_list(ids: str | Iterable[str]) -> list[str]:

@@ -1,7 +1,7 @@
 """Training captions: a template over record fields, an optional trigger token, and checks.
 
-Pure Python; the CLIP tokenizer (bundled with open_clip, no download) is imported
-only when caption lengths are checked.
+Pure Python; the CLIP tokenizer (bundled with the CLIP package, no download) is reached
+through :mod:`workbench.models.tokens`, imported only when caption lengths are checked.
 
 Template rule: the template is split at commas into parts, and a part whose
 fields are all present is kept; a part with a missing field (``None``, empty,
@@ -14,7 +14,6 @@ already contains it.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 import string
@@ -56,7 +55,8 @@ class CaptionConfig:
         CLIP's context length, start and end tokens included; longer captions are
         reported (CLIP truncates them in training).
     tokenizer
-        open_clip model name whose tokenizer counts tokens; ``None`` skips the check.
+        CLIP model name (``"ViT-B-32"``) whose tokenizer counts tokens; ``None`` skips
+        the check.
     shared_max_count, shared_max_share
         A caption used by more than this many images, or more than this share of
         them, is reported as shared.
@@ -296,13 +296,6 @@ def captions_with_fallback(records: Sequence[Mapping], config: CaptionConfig
 TOKENIZER_ERRORS = (ImportError, OSError, RuntimeError, ValueError, KeyError, AttributeError)
 
 
-@functools.lru_cache(maxsize=4)
-def _tokenizer(name: str):
-    import open_clip  # heavy (imports torch); only for the length check
-
-    return open_clip.get_tokenizer(name)
-
-
 def surely_fits(caption: str, max_tokens: int) -> bool:
     """True when an ASCII caption is too short to exceed ``max_tokens`` CLIP tokens.
 
@@ -317,13 +310,17 @@ def surely_fits(caption: str, max_tokens: int) -> bool:
 def count_tokens(captions: Sequence[str], tokenizer: str = "ViT-B-32") -> list[int]:
     """CLIP token counts, start and end tokens included (compare with 77).
 
+    Counted by :func:`workbench.models.tokens.count_clip_tokens`, imported here on first
+    use so that exporting without a length check never loads the models layer.
+
     Raises
     ------
     ImportError
-        When open_clip is not installed (``pip install open_clip_torch``).
+        When the CLIP package is not installed (the message says how to install it).
     """
-    tok = _tokenizer(tokenizer)
-    return [len(tok.encode(c)) + 2 for c in captions]
+    from workbench.models.tokens import count_clip_tokens
+
+    return count_clip_tokens(captions, tokenizer)
 
 
 def count_tokens_where_needed(captions: Sequence[str], config: CaptionConfig) -> list[int]:
@@ -386,8 +383,8 @@ def check_captions(ids: Sequence[str], captions: Sequence[str], config: CaptionC
                 counts = count_tokens_where_needed(captions, config)
         except TOKENIZER_ERRORS as exc:  # missing package or model: a note, not a failure
             issues.note = (
-                f"token length not checked: open_clip tokenizer {config.tokenizer!r} "
-                f"unavailable ({type(exc).__name__}: {exc}); install open_clip_torch"
+                f"token length not checked: CLIP tokenizer {config.tokenizer!r} "
+                f"unavailable ({type(exc).__name__}: {exc})"
             )
         else:
             issues.too_long = [{"id": sid, "tokens": n} for sid, n in zip(ids, counts)

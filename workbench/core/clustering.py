@@ -1,21 +1,22 @@
-"""Clusters of embeddings, their most representative items, and readable names.
+"""Clusters of embeddings and their most representative items.
 
 Clustering runs on the embeddings themselves (not on 2-D map coordinates, which
-distort distances). Names come from CLIP zero-shot against a style vocabulary
-(``workbench/data/style_vocabulary.txt``), or ImageNet classes, plus the metadata
-values that dominate a cluster ("mostly style=ink-wash (93%)").
+distort distances): HDBSCAN for small collections, spherical k-means with k chosen
+by silhouette otherwise. Naming the clusters is :mod:`workbench.core.cluster_names`.
 """
 
 from __future__ import annotations
 
-import re
 import warnings
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from ._threads import single_thread
+from .embeddings import check_embeddings
+from .faiss_index import spherical_kmeans
+from .results import axes_for, to_jsonable
 
 METHODS = ("auto", "kmeans", "hdbscan")
 NOISE = -1  # hdbscan's label for items in no cluster
@@ -87,6 +88,12 @@ class ClusterResult:
     ``labels[i]`` is item i's cluster (0..k-1; ``-1`` = noise, hdbscan only).
     ``score`` is the mean silhouette (cosine) on a sample; ``scores`` lists it
     for every k tried (k-means only).
+
+    Examples
+    --------
+    >>> res = cluster_embeddings(X)  # doctest: +SKIP
+    >>> res.summary(), res.to_dict()["k"]  # doctest: +SKIP
+    >>> res.plot()  # doctest: +SKIP
     """
 
     labels: np.ndarray
@@ -104,23 +111,41 @@ class ClusterResult:
         )
         return table.sort_values(["size", "cluster"], ascending=[False, True], ignore_index=True)
 
-    def plot_scores(self, ax=None):
-        """Silhouette against k, the chosen k marked (matplotlib)."""
-        import matplotlib.pyplot as plt
+    def to_dict(self) -> dict:
+        """JSON-ready: ``k, method, seed, score``, the ``scores`` per k tried, ``sizes`` and
+        ``labels``."""
+        return to_jsonable({
+            "k": self.k, "method": self.method, "seed": self.seed, "score": self.score,
+            "scores": self.scores.to_dict(orient="records"),
+            "sizes": self.sizes().to_dict(orient="records"),
+            "labels": self.labels.tolist(),
+        })
 
-        ax = ax or plt.subplots(figsize=(5, 3))[1]
+    def summary(self) -> str:
+        """One line for people: method, k, silhouette, seed and the cluster sizes.
+
+        Examples
+        --------
+        >>> ClusterResult(np.array([0, 0, 1]), k=2, method="kmeans", seed=0, score=0.5).summary()
+        'kmeans: 2 clusters (silhouette 0.500, seed 0); sizes 2, 1'
+        """
+        table = self.sizes()
+        sizes = ", ".join(str(s) for s in table.loc[table["cluster"] != NOISE, "size"])
+        noise = int((self.labels == NOISE).sum())
+        extra = f"; {noise} in no cluster" if noise else ""
+        return (f"{self.method}: {self.k} clusters (silhouette {self.score:.3f}, seed "
+                f"{self.seed}); sizes {sizes}{extra}")
+
+    def plot(self, ax=None):
+        """Silhouette against k, the chosen k marked (matplotlib); returns the Axes.
+
+        k-means only: HDBSCAN tries no k, so its plot shows just the marker.
+        """
+        ax = axes_for(ax, (5, 3))
         ax.plot(self.scores["k"], self.scores["silhouette"], marker="o")
         ax.axvline(self.k, color="grey", linestyle="--")
         ax.set(xlabel="k", ylabel="silhouette (cosine)", title=f"{self.method}: k={self.k}")
         return ax
-
-
-def _unit(X: np.ndarray) -> np.ndarray:
-    from .projection import _as_matrix
-
-    X = _as_matrix(X)
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    return X / np.where(norms == 0, 1.0, norms)
 
 
 def _kmeans(train: np.ndarray, k: int, seed: int, n_init: int):
@@ -132,7 +157,6 @@ def _kmeans(train: np.ndarray, k: int, seed: int, n_init: int):
     k-means++ the result matches ``sklearn.cluster.KMeans`` at ~5x its speed.
     Of ``n_init`` restarts the one with the highest total similarity wins.
     """
-    import faiss
     from sklearn.cluster import kmeans_plusplus
 
     best = None
@@ -141,19 +165,14 @@ def _kmeans(train: np.ndarray, k: int, seed: int, n_init: int):
     train64 = train.astype(np.float64)
     for r in range(n_init):
         init, _ = kmeans_plusplus(train64, k, random_state=seed + r)
-        km = faiss.Kmeans(
-            train.shape[1],
-            k,
-            niter=20,
-            seed=seed + r,
-            spherical=True,
+        centroids = spherical_kmeans(
+            train, k, seed=seed + r, niter=20,
             max_points_per_centroid=1 << 30,  # train on all of `train` (already a sample)
-            verbose=False,
+            init=np.ascontiguousarray(init, dtype=np.float32),
         )
-        km.train(train, init_centroids=np.ascontiguousarray(init, dtype=np.float32))
-        fit = float(km.index.search(train, 1)[0].sum())
+        fit = float(centroids.search(train, 1)[0].sum())
         if best is None or fit > best[0]:
-            best = (fit, km.index)
+            best = (fit, centroids)
     return best[1]
 
 
@@ -178,7 +197,8 @@ def cluster_embeddings(X: np.ndarray, config: ClusterConfig | None = None) -> Cl
     Parameters
     ----------
     X : (N, D) array
-        Embeddings (L2-normalised here).
+        Embeddings (L2-normalised here; see
+        :func:`workbench.core.embeddings.check_embeddings`).
     config : ClusterConfig, optional
 
     Returns
@@ -194,7 +214,7 @@ def cluster_embeddings(X: np.ndarray, config: ClusterConfig | None = None) -> Cl
     5
     """
     config = config or ClusterConfig()
-    X = _unit(X)
+    X = check_embeddings(X, name="X", unit="normalize")
     n = X.shape[0]
     if n < 3:
         raise ValueError(f"clustering needs at least 3 embedded samples; got {n}")
@@ -218,14 +238,12 @@ def cluster_embeddings(X: np.ndarray, config: ClusterConfig | None = None) -> Cl
     lo, hi = config.k_range
     hi = min(hi, len(sample) - 1)
     lo = min(lo, hi)
-    from threadpoolctl import threadpool_limits
-
     # Scan k on the scoring sample (one k-means++ start each), then refit the chosen
     # k on a larger sample with restarts and assign every item to its nearest centroid.
     # The scan is many small fits, where thread hand-offs cost more than they save
     # (5-10x slower with 2 threads on a busy 2-core machine), so it runs on one thread.
     rows = []
-    with threadpool_limits(limits=1):
+    with single_thread(None):
         for k in range(lo, hi + 1):
             labels_s = _assign(_kmeans(Xs, k, config.seed, 1), Xs)
             rows.append({"k": k, "silhouette": _silhouette(dist, labels_s)})
@@ -267,15 +285,16 @@ def _hdbscan(
     return ClusterResult(labels=labels, k=k, method="hdbscan", seed=config.seed, score=score)
 
 
-def _labels_of(result: ClusterResult | np.ndarray, n: int) -> np.ndarray:
+def cluster_labels(result: ClusterResult | np.ndarray, n: int) -> np.ndarray:
+    """The ``(n,)`` label array of a :class:`ClusterResult` or of labels given directly."""
     labels = np.asarray(result.labels if isinstance(result, ClusterResult) else result)
     if labels.shape != (n,):
         raise ValueError(f"labels must have one entry per row of X ({n}); got shape {labels.shape}")
     return labels
 
 
-def _cluster_means(X: np.ndarray, labels: np.ndarray, clusters: np.ndarray) -> np.ndarray:
-    """Unit-length mean embedding of each cluster (one sparse matrix product)."""
+def cluster_means(X: np.ndarray, labels: np.ndarray, clusters: np.ndarray) -> np.ndarray:
+    """Unit-length mean embedding of each of ``clusters`` (sorted labels), in one sparse product."""
     from scipy.sparse import csr_matrix
 
     pos = np.searchsorted(clusters, labels)
@@ -311,14 +330,14 @@ def medoids(
     >>> medoids(X, np.array([0, 0, 1, 1, 1]), per_cluster=1)[1].tolist()
     [4]
     """
-    X = _unit(X)
-    labels = _labels_of(labels, X.shape[0])
+    X = check_embeddings(X, name="X", unit="normalize")
+    labels = cluster_labels(labels, X.shape[0])
     if per_cluster < 1:
         raise ValueError(f"per_cluster must be >= 1; got {per_cluster!r}")
     clusters = np.array(sorted(set(labels.tolist()) - {NOISE}))
     if clusters.size == 0:
         return {}
-    means = _cluster_means(X, labels, clusters)
+    means = cluster_means(X, labels, clusters)
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], clusters)
     ends = np.searchsorted(labels[order], clusters, side="right")
@@ -328,220 +347,4 @@ def medoids(
         sims = X[members] @ mean
         top = np.argsort(-sims, kind="stable")[:per_cluster]
         out[int(c)] = members[top]
-    return out
-
-
-def _is_missing(series: pd.Series) -> pd.Series:
-    return series.isna() | (series.astype(str).str.strip() == "")
-
-
-def _dominant_metadata(
-    metadata: pd.DataFrame, labels: np.ndarray, clusters: np.ndarray
-) -> list[dict]:
-    """Per cluster: {field: (top non-missing value, its share of the cluster)}."""
-    sizes = pd.Series(labels).value_counts()
-    out: list[dict] = [{} for _ in clusters]
-    index = {c: i for i, c in enumerate(clusters.tolist())}
-    for col in metadata.columns:
-        values = metadata[col].reset_index(drop=True)
-        present = ~_is_missing(values)
-        if not present.any():
-            continue
-        frame = pd.DataFrame(
-            {"cluster": labels[present.to_numpy()], "value": values[present].astype(str)}
-        )
-        counts = frame.groupby(["cluster", "value"]).size().reset_index(name="n")
-        counts = counts.sort_values(["cluster", "n", "value"], ascending=[True, False, True])
-        for row in counts.drop_duplicates("cluster").itertuples(index=False):
-            if row.cluster in index:
-                out[index[row.cluster]][col] = (
-                    row.value,
-                    round(float(row.n / sizes[row.cluster]), 4),
-                )
-    return out
-
-
-def _pick_terms(ranked: list[tuple[str, float]], max_terms: int, ratio: float) -> list[str]:
-    """The top term, plus following ones scoring at least ``ratio`` x the top score."""
-    if not ranked:
-        return []
-    top = ranked[0][1]
-    terms = [ranked[0][0]]
-    for term, score in ranked[1:max_terms]:
-        if top > 0 and score >= ratio * top:
-            terms.append(term)
-    return terms
-
-
-def name_clusters(
-    result: ClusterResult | np.ndarray,
-    X: np.ndarray,
-    *,
-    metadata: pd.DataFrame | None = None,
-    text_vocab: tuple[list[str], np.ndarray] | None = None,
-    imagenet_top: Callable[[np.ndarray], list[list[tuple[str, float]]]] | None = None,
-    min_share: float = 0.6,
-    per_cluster: int = 5,
-    max_terms: int = 2,
-    second_term_ratio: float = 0.8,
-) -> pd.DataFrame:
-    """Name each cluster from zero-shot terms and dominant metadata.
-
-    Parameters
-    ----------
-    result : ClusterResult or (N,) labels
-    X : (N, D) array
-        The image embeddings that were clustered.
-    metadata : DataFrame, optional
-        One row per item (same order as X); every column is considered, e.g.
-        ``style``, ``region``, ``creator``. Missing values (None/NaN/"") never
-        dominate but count in the share.
-    text_vocab : (terms, (V, D) text embeddings), optional
-        CLIP text embeddings of vocabulary phrases, from the same model as X.
-        Each cluster's mean image embedding is compared (cosine) with every term;
-        with 3+ clusters the term's mean similarity over all clusters is
-        subtracted first, so a cluster is named by what sets it apart rather than
-        by generic terms that match everything.
-    imagenet_top : callable, optional
-        Used when ``text_vocab`` is not given: takes the (k, D) unit cluster mean
-        embeddings and returns, per cluster, ``[(label, score), ...]`` best first.
-    min_share : float
-        A metadata value goes into the name when it covers at least this share.
-    per_cluster : int
-        Medoids listed per cluster.
-    max_terms, second_term_ratio : int, float
-        Up to ``max_terms`` terms; later terms need ``second_term_ratio`` x the top score.
-
-    Returns
-    -------
-    DataFrame with columns ``cluster, size, share, name, name_source, medoids,
-    top_metadata`` (``top_metadata``: {field: (value, share)} of the most common
-    value of each field), one row per cluster, largest first.
-
-    Examples
-    --------
-    >>> X = np.eye(4, dtype="float32")[[0, 0, 1, 1]]
-    >>> meta = pd.DataFrame({"style": ["ink-wash", "ink-wash", "batik", None]})
-    >>> name_clusters(np.array([0, 0, 1, 1]), X, metadata=meta)["name"].tolist()
-    ['mostly style=ink-wash (100%)', 'cluster 1']
-    """
-    X = _unit(X)
-    n = X.shape[0]
-    labels = _labels_of(result, n)
-    clusters = np.array(sorted(set(labels.tolist())))
-    real = clusters[clusters != NOISE]
-    means = _cluster_means(X, labels, real) if real.size else np.zeros((0, X.shape[1]), np.float32)
-
-    terms: dict[int, list[str]] = {}
-    source = ""
-    if text_vocab is not None:
-        words, T = text_vocab
-        T = _unit(np.asarray(T))
-        if len(words) != T.shape[0]:
-            raise ValueError(
-                f"text_vocab has {len(words)} terms but {T.shape[0]} embeddings; they must match"
-            )
-        if T.shape[1] != X.shape[1]:
-            raise ValueError(
-                f"text_vocab embeddings have {T.shape[1]} dims but X has {X.shape[1]}; "
-                "encode the vocabulary with the same model as the images"
-            )
-        sims = means @ T.T
-        if len(real) >= 3:
-            sims = sims - sims.mean(axis=0, keepdims=True)
-        for c, row in zip(real.tolist(), sims):
-            order = np.argsort(-row, kind="stable")[:max_terms]
-            terms[c] = _pick_terms(
-                [(words[j], float(row[j])) for j in order], max_terms, second_term_ratio
-            )
-        source = "clip"
-    elif imagenet_top is not None and real.size:
-        tops = imagenet_top(means)
-        if len(tops) != len(real):
-            raise ValueError(f"imagenet_top returned {len(tops)} rows for {len(real)} clusters")
-        for c, ranked in zip(real.tolist(), tops):
-            terms[c] = _pick_terms(
-                [(str(a), float(b)) for a, b in ranked], max_terms, second_term_ratio
-            )
-        source = "imagenet"
-
-    tops_meta: list[dict] = [{} for _ in clusters]
-    if metadata is not None:
-        if len(metadata) != n:
-            raise ValueError(
-                f"metadata must have one row per row of X ({n}); got {len(metadata)} rows"
-            )
-        tops_meta = _dominant_metadata(metadata, labels, clusters)
-
-    reps = medoids(X, labels, per_cluster=per_cluster)
-    counts = pd.Series(labels).value_counts()
-    rows = []
-    for c, top in zip(clusters.tolist(), tops_meta):
-        dominant = [f"{f}={v} ({round(s * 100)}%)" for f, (v, s) in top.items() if s >= min_share]
-        word = " / ".join(terms.get(c, []))
-        meta = ("mostly " + ", ".join(dominant)) if dominant else ""
-        sources = [s for s, part in ((source, word), ("metadata", meta)) if part]
-        if c == NOISE:
-            name, sources = "noise (in no cluster)", []
-        else:
-            name = " · ".join(p for p in (word, meta) if p) or f"cluster {c}"
-        rows.append(
-            {
-                "cluster": int(c),
-                "size": int(counts[c]),
-                "share": counts[c] / n,
-                "name": name,
-                "name_source": "+".join(sources) or "none",
-                "medoids": reps.get(int(c), np.array([], np.int64)).tolist(),
-                "top_metadata": top,
-            }
-        )
-    table = pd.DataFrame(
-        rows, columns=["cluster", "size", "share", "name", "name_source", "medoids", "top_metadata"]
-    )
-    return table.sort_values(["size", "cluster"], ascending=[False, True], ignore_index=True)
-
-
-def load_vocabulary(
-    path: str | Path | None = None, extra: Iterable[str] | None = None
-) -> list[str]:
-    """Style/technique phrases for CLIP zero-shot naming, one per line.
-
-    Blank lines and lines starting with ``#`` are skipped; duplicates (ignoring
-    case and spacing) are dropped, first spelling kept.
-
-    Parameters
-    ----------
-    path : path, optional
-        A text file; default the bundled ``workbench/data/style_vocabulary.txt``.
-    extra : iterable of str, optional
-        More phrases appended after the file's (e.g. terms from your community).
-
-    Examples
-    --------
-    >>> vocab = load_vocabulary(extra=["Andean textile"])
-    >>> "Andean textile" in vocab
-    True
-    """
-    if path is None:
-        from importlib import resources
-
-        text = resources.files("workbench").joinpath("data/style_vocabulary.txt").read_text("utf-8")
-    else:
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"vocabulary file not found: {path}")
-        text = path.read_text("utf-8")
-    if isinstance(extra, str):
-        raise TypeError(f"extra must be a list of phrases, not a single string; got {extra!r}")
-    seen: set[str] = set()
-    out: list[str] = []
-    for line in [*text.splitlines(), *(extra or [])]:
-        phrase = re.sub(r"\s+", " ", str(line)).strip()
-        if not phrase or phrase.startswith("#"):
-            continue
-        key = phrase.casefold()
-        if key not in seen:
-            seen.add(key)
-            out.append(phrase)
     return out
