@@ -14,10 +14,12 @@ demo: setup
 	@$(PY) scripts/demo.py
 
 test: setup
+	.venv/bin/lint-imports --no-cache
 	$(PY) -m pytest -p no:cacheprovider
 
 test-fast: setup
-	$(PY) -m pytest -p no:cacheprovider -m "not slow and not browser"
+	.venv/bin/lint-imports --no-cache
+	$(PY) -m pytest -p no:cacheprovider -m "not slow and not browser and not realdata"
 
 bench: setup
 	$(PY) benchmarks/load.py

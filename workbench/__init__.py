@@ -11,7 +11,7 @@ Examples
 
 from __future__ import annotations
 
-import importlib
+from ._lazy import lazy_attributes
 
 __version__ = "0.1.0"
 
@@ -30,23 +30,23 @@ _API = {
     "compute_map": ("workbench.glue.maps", "compute_map"),
     "MapConfig": ("workbench.core.projection", "MapConfig"),
     "find_clusters": ("workbench.glue.gaps", "find_clusters"),
-    "ClusterConfig": ("workbench.core.clusters", "ClusterConfig"),
+    "ClusterConfig": ("workbench.core.clustering", "ClusterConfig"),
     "find_gaps": ("workbench.glue.gaps", "find_gaps"),
     "open_in_app": ("workbench.glue.app", "open_in_app"),
-    "map_widget": ("workbench.viz.mapwidget", "map_widget"),
+    "map_widget": ("workbench.displays", "map_widget"),
     "select_balanced": ("workbench.glue.select", "select_balanced"),
     "SelectConfig": ("workbench.core.selection", "SelectConfig"),
     "RightsPolicy": ("workbench.core.rights_filter", "RightsPolicy"),
     "DedupConfig": ("workbench.core.dedup", "DedupConfig"),
     "load_selection": ("workbench.glue.select", "load_selection"),
     "sync_hand_edits": ("workbench.glue.select", "sync_hand_edits"),
-    "show_duplicates": ("workbench.viz.selection", "show_duplicates"),
+    "show_duplicates": ("workbench.displays", "show_duplicates"),
     "export": ("workbench.glue.export", "export"),
     "ExportConfig": ("workbench.exporters.config", "ExportConfig"),
     "ImageConfig": ("workbench.exporters.images", "ImageConfig"),
     "CaptionConfig": ("workbench.exporters.captions", "CaptionConfig"),
     "doctor": ("workbench.diagnostics", "run_doctor"),
-    "show_samples": ("workbench.viz.thumbs", "show_samples"),
+    "show_samples": ("workbench.displays", "show_samples"),
     "read_manifest": ("workbench.core.manifest", "read_manifest"),
     "check_license": ("workbench.core.rights", "check_license"),
     "read_optout": ("workbench.core.optout", "read_optout"),
@@ -55,15 +55,4 @@ _API = {
 __all__ = sorted(_API) + ["__version__"]
 
 
-def __getattr__(name: str):
-    try:
-        module, attr = _API[name]
-    except KeyError:
-        raise AttributeError(f"module 'workbench' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), attr)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_attributes(__name__, _API, __all__)

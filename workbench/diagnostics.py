@@ -2,31 +2,9 @@
 
 from __future__ import annotations
 
-import platform
-from importlib import metadata
+from .core.versions import versions
 
-_PACKAGES = {
-    "torch": "torch",
-    "torchvision": "torchvision",
-    "fiftyone": "fiftyone",
-    "fiftyone-brain": "fiftyone-brain",
-    "open_clip": "open_clip_torch",
-    "umap": "umap-learn",
-    "numba": "numba",
-    "pillow": "pillow",
-    "palette-workbench": "palette-workbench",
-}
-
-
-def versions() -> dict[str, str | None]:
-    """Installed versions, read from package metadata (nothing heavy is imported)."""
-    found: dict[str, str | None] = {"python": platform.python_version()}
-    for label, dist in _PACKAGES.items():
-        try:
-            found[label] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            found[label] = None
-    return found
+__all__ = ["embedders", "format_doctor", "run_doctor", "versions"]
 
 
 def embedders() -> list[dict]:

@@ -15,7 +15,7 @@ Examples
 
 from __future__ import annotations
 
-import importlib
+from workbench._lazy import lazy_attributes
 
 _API = {
     "export_records": ("workbench.exporters.writer", "export_records"),
@@ -58,15 +58,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    try:
-        module, attr = _API[name]
-    except KeyError:
-        raise AttributeError(f"module 'workbench.exporters' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), attr)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_attributes(__name__, _API, __all__)

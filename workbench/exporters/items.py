@@ -8,18 +8,22 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from workbench import schema
+
 #: Rights fields, in the order they are written.
 RIGHTS_FIELDS = ("creator", "source", "license", "license_status", "attribution", "consent",
                  "ai_generated")
 #: Descriptive fields, in the order they are written (``caption`` is written as the caption).
 DESCRIPTIVE_FIELDS = ("region", "style", "technique")
-#: Record keys that are not carried as custom columns: the glue's bookkeeping, FiftyOne's
-#: own fields, and values that are re-derived for the exported file.
-INTERNAL_FIELDS = frozenset({
-    "id", "_id", "filepath", "sha256", "width", "height", "group", "caption", "tags",
-    "metadata", "media_type", "created_at", "last_modified_at", "phash", "file_size",
-    "load_issues", "duplicate_of", "_row", "_media_type", "_dataset_id",
-}) | frozenset(RIGHTS_FIELDS) | frozenset(DESCRIPTIVE_FIELDS)
+#: Keys the writers derive themselves for the exported file.
+_DERIVED = frozenset({"group"})
+
+
+def is_custom(name: object) -> bool:
+    """A record key carried as a custom column: not a workbench or FiftyOne field (those
+    are written in their own columns, or are bookkeeping), not derived for the export."""
+    return (isinstance(name, str) and not name.startswith("_") and name not in _DERIVED
+            and not schema.is_reserved(name))
 
 
 @dataclass
@@ -96,8 +100,7 @@ def custom_fields(records: Sequence[Mapping], extra_fields: Sequence[str] | None
 
     ``extra_fields`` chooses them explicitly; a name no record has is an error.
     """
-    present = sorted({k for r in records for k in r
-                      if isinstance(k, str) and k not in INTERNAL_FIELDS and not k.startswith("_")})
+    present = sorted({k for r in records for k in r if is_custom(k)})
     if extra_fields is None:
         return present
     unknown = [f for f in extra_fields if f not in present]

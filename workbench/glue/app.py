@@ -18,19 +18,19 @@ def open_in_app(collection, *, port: int = DEFAULT_PORT, address: str = "127.0.0
     --------
     >>> session = wb.open_in_app(ds)  # doctest: +SKIP
     """
+    from . import state
     from .fo import fiftyone
 
     fo = fiftyone()
     spaces = None
-    maps = collection._dataset.info.get("maps", {})
-    if maps:  # open the Embeddings panel beside the grid, on the stored map
-        run = maps.get("umap") or next(iter(maps.values()))
-        state = {"brainResult": run["brain_key"]}
+    if state.map_runs(collection):  # open the Embeddings panel beside the grid, on the map
+        run = state.map_run(collection)
+        panel = {"brainResult": run.brain_key}
         if color_by and collection.has_sample_field(color_by):
-            state["colorByField"] = color_by
+            panel["colorByField"] = color_by
         spaces = fo.Space(orientation="horizontal", children=[
             fo.Panel(type="Samples", pinned=True),
-            fo.Panel(type="Embeddings", state=state)])
+            fo.Panel(type="Embeddings", state=panel)])
     session = fo.launch_app(collection, port=port, address=address, remote=remote,
                             auto=False, spaces=spaces)
     print(f"FiftyOne App: http://{address}:{port}", flush=True)

@@ -12,14 +12,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..errors import NotEmbeddedError
+from . import state
 from .fo import fiftyone, usable
-
-#: dataset.info key recording which embedding fields exist and how they were made.
-INFO_KEY = "embeddings"
-
-
-class NotEmbeddedError(LookupError):
-    """The collection has no embeddings yet (or not for the requested model)."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +89,7 @@ def embed(collection, model: str | None = None, *, config: EmbedConfig = EmbedCo
     embedder = shared(embedder)  # a network loaded earlier in this process is reused
     print(reason, file=sys.stderr, flush=True)
     view = usable(collection)
-    ds = view._dataset
+    ds = state.dataset_of(view)
     fname = embedder.field_name
     norm_field = f"{fname}_norm"
     schema = ds.get_field_schema()
@@ -125,15 +120,10 @@ def embed(collection, model: str | None = None, *, config: EmbedConfig = EmbedCo
         ds.select(keys, ordered=True).set_values(
             norm_field, [float(result.norms[k]) for k in keys])
 
-    info = dict(ds.info)
-    runs = dict(info.get(INFO_KEY, {}))
-    runs[fname] = {"model": embedder.name, "spec": embedder_spec(embedder),
-                   "dim": embedder.dim, "has_text": embedder.has_text,
-                   "reason": reason, "updated": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    info[INFO_KEY] = runs
-    info["last_embedding_field"] = fname
-    ds.info = info
-    ds.save()
+    state.record_embedding(ds, state.EmbeddingRun(
+        field=fname, model=embedder.name, spec=embedder_spec(embedder), dim=embedder.dim,
+        has_text=embedder.has_text, reason=reason,
+        updated=time.strftime("%Y-%m-%dT%H:%M:%S")))
     return EmbedReport(dataset=ds.name, model=embedder.name, field=fname, reason=reason,
                        dim=embedder.dim, computed=result.computed, cached=result.cached,
                        failed=[{"id": f["key"], "path": f["path"], "reason": f["reason"],
@@ -154,8 +144,8 @@ def embedder_for_field(collection, fname: str):
     from ..models.choose import build_embedder
     from ..models.pool import shared
 
-    run = collection._dataset.info.get(INFO_KEY, {}).get(fname, {})
-    return shared(build_embedder(run.get("spec", "bundled")))
+    run = state.embedding_runs(collection).get(fname)
+    return shared(build_embedder(run.spec if run is not None else "bundled"))
 
 
 def embedding_field(collection, model: str | None = None) -> str:
@@ -166,20 +156,20 @@ def embedding_field(collection, model: str | None = None) -> str:
     NotEmbeddedError
         When nothing was embedded yet, with the command that fixes it.
     """
-    ds = collection._dataset
-    runs = ds.info.get(INFO_KEY, {})
+    name = state.dataset_of(collection).name
+    runs = state.embedding_runs(collection)
     if not runs:
         raise NotEmbeddedError(
-            f"dataset {ds.name!r} has no embeddings yet; embed it first with "
-            f"`workbench embed {ds.name}` (or wb.embed(dataset) in Python)")
+            f"dataset {name!r} has no embeddings yet; embed it first with "
+            f"`workbench embed {name}` (or wb.embed(dataset) in Python)")
     if model is None:
-        return ds.info.get("last_embedding_field") or next(iter(runs))
+        return state.last_embedding_field(collection)
     for fname, run in runs.items():
-        if model in (fname, run["model"]):
+        if model in (fname, run.model):
             return fname
     raise NotEmbeddedError(
-        f"dataset {ds.name!r} has no embeddings for model {model!r}; available: "
-        f"{sorted(r['model'] for r in runs.values())}. Run `workbench embed {ds.name} --model ...`")
+        f"dataset {name!r} has no embeddings for model {model!r}; available: "
+        f"{sorted(r.model for r in runs.values())}. Run `workbench embed {name} --model ...`")
 
 
 def get_embeddings(collection, model: str | None = None) -> tuple[list[str], np.ndarray, str]:

@@ -12,14 +12,16 @@ import time
 from pathlib import Path
 
 from ..core.optout import read_optout
-from ..core.selection import MISSING_GROUP
+from ..core.groups import MISSING_GROUP
 from ..exporters.config import FORMATS
+from ..schema import is_internal, reason_key
+from . import state
 from .fo import fiftyone, usable
 
 #: Every format ``export`` writes: the exporters' own, plus FiftyOne's for round trips.
 EXPORT_FORMATS = FORMATS + ("fiftyone",)
-_SKIP = {"tags", "metadata", "media_type", "created_at", "last_modified_at", "load_issues",
-         "map_umap", "map_pca", "cluster", "duplicate_of", "phash", "file_size"}
+#: Internal fields the writers still need (consent re-check, names, resolution checks).
+_WRITER_READS = ("id", "filepath", "sha256", "width", "height")
 
 
 def _records(view) -> list[dict]:
@@ -27,27 +29,27 @@ def _records(view) -> list[dict]:
     plain = (fo.StringField, fo.IntField, fo.FloatField, fo.BooleanField, fo.ObjectIdField)
     schema = view.get_field_schema()
     # Only plain values travel: labels, vectors and workbench bookkeeping stay behind.
-    fields = [f for f, ftype in schema.items() if f not in _SKIP and not f.startswith("emb_")
-              and isinstance(ftype, plain)]
+    fields = [f for f, ftype in schema.items() if isinstance(ftype, plain)
+              and (f in _WRITER_READS or not is_internal(f))]
     values = view.values(fields)
     return [dict(zip(fields, row)) for row in zip(*values)]
 
 
 def _context(ds, tag: str | None, group_field: str | None):
-    from ..diagnostics import versions
+    from ..core.versions import versions
     from ..exporters import ExportContext
 
-    saved = ds.info.get("selections", {}).get(tag or "", {}) if tag else {}
+    saved = (state.saved_selection(ds, tag) if tag else None) or {}
     params = saved.get("params", {})
     counts = saved.get("counts") or None
     excluded_counts: dict[str, int] = {}
     for reason in saved.get("excluded", {}).values():
-        key = "duplicate_of" if reason.startswith("duplicate_of:") else reason
+        key = reason_key(reason)
         excluded_counts[key] = excluded_counts.get(key, 0) + 1
-    emb = ds.info.get("embeddings", {}).get(ds.info.get("last_embedding_field", ""), {})
+    run = state.embedding_runs(ds).get(state.last_embedding_field(ds) or "")
     return ExportContext(
         dataset_name=ds.name, group_field=group_field, selection_params=params or None,
-        seed=saved.get("seed"), embedding_model=emb.get("model"),
+        seed=saved.get("seed"), embedding_model=run.model if run else None,
         counts_before={c["group"]: c["before"] for c in counts} if counts else None,
         counts_after={c["group"]: c["after"] for c in counts} if counts else None,
         excluded=excluded_counts or None,
@@ -70,14 +72,14 @@ def export(collection, *, format: str, out: str | os.PathLike, tag: str | None =
 
     if format not in EXPORT_FORMATS:
         raise ValueError(f"format must be one of {list(EXPORT_FORMATS)}; got {format!r}")
-    ds = collection._dataset
+    ds = state.dataset_of(collection)
     view = usable(collection)
     if tag is not None:
         if tag not in ds.distinct("tags"):
             raise LookupError(f"no samples are tagged {tag!r}; tags in {ds.name!r}: "
                               f"{ds.distinct('tags')}. Run `workbench select` first.")
         view = view.match_tags(tag)
-    saved = ds.info.get("selections", {}).get(tag or "", {}) if tag else {}
+    saved = (state.saved_selection(ds, tag) if tag else None) or {}
     groups: dict = {}
     if group_field is None:
         # Subsets follow the selection: its groups, by the field(s) it balanced on.
@@ -85,7 +87,7 @@ def export(collection, *, format: str, out: str | os.PathLike, tag: str | None =
         by = [by] if isinstance(by, str) else list(by or [])
         group_field = "|".join(by) or None
         groups = saved.get("groups") or {}
-    registry_path = optout or ds.info.get("optout_registry")
+    registry_path = optout or state.optout_registry(ds)
     registry = read_optout(registry_path) if registry_path else None
     if format == "fiftyone":
         return _export_fiftyone(view, Path(out), registry, overwrite=bool(

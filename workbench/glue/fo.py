@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from types import ModuleType
 
+from ..errors import DatasetNotFoundError
+
 #: Samples tagged with this are kept for the record but never offered to later steps.
 UNUSABLE_TAG = "unusable"
 
@@ -24,8 +26,6 @@ def fiftyone() -> ModuleType:
     return fo
 
 
-class DatasetNotFoundError(LookupError):
-    """No FiftyOne dataset of that name."""
 
 
 def get_dataset(name: str):
@@ -45,6 +45,21 @@ def usable(collection):
     return collection.match_tags(UNUSABLE_TAG, bool=False)
 
 
+def filepaths(collection, ids=None) -> dict[str, str]:
+    """``{sample id: filepath}`` for ``ids`` (default: every sample of the collection)."""
+    view = collection if ids is None else collection.select(list(ids))
+    return dict(zip(*view.values(["id", "filepath"])))
+
+
+def first_samples(collection, n: int, label: str | None = None
+                  ) -> tuple[list[str], list[str] | None]:
+    """File paths of the first ``n`` samples, and their ``label`` values as text."""
+    view = collection.limit(n)
+    paths = view.values("filepath")
+    captions = [str(v) if v is not None else "" for v in view.values(label)] if label else None
+    return paths, captions
+
+
 def database_status() -> dict:
     """Which database FiftyOne uses and whether it answers. Starts it if needed."""
     fo = fiftyone()
@@ -55,7 +70,7 @@ def database_status() -> dict:
         "database_dir": None if uri else fo.config.database_dir,
     }
     try:
-        import fiftyone.core.odm as odm
+        from fiftyone.core import odm
 
         server = odm.get_db_conn().client.server_info()
         info.update(ok=True, version=server.get("version"), datasets=len(fo.list_datasets()))

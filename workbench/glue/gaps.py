@@ -1,13 +1,12 @@
 """Clusters and gaps of a dataset: who and what dominates, what is thin or missing.
 
 Reads fields and embeddings from FiftyOne, runs the pure algorithms in
-:mod:`workbench.core.clusters`, :mod:`workbench.core.gaps` and :mod:`workbench.core.density`,
+:mod:`workbench.core.clustering`, :mod:`workbench.core.cluster_names`, :mod:`workbench.core.gaps` and :mod:`workbench.core.density`,
 and writes cluster labels back to the samples (field ``cluster``).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,26 +14,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..core.clusters import ClusterConfig
+from ..core.clustering import ClusterConfig
 from ..core.gaps import Representation
+from ..errors import UnknownFieldError
+from ..schema import is_internal
+from . import state
 from .embed import embedder_for_field, get_embeddings
 from .fo import usable
 
 CLUSTER_FIELD = "cluster"
-_HIDDEN_FIELDS = {"id", "filepath", "tags", "metadata", "created_at", "last_modified_at",
-                  "media_type"}
 
 
-class UnknownFieldError(ValueError):
-    """A field name that the dataset does not have."""
 
 
 def check_field(collection, name: str) -> None:
-    """Raise a clear error listing the available fields when ``name`` is not one."""
+    """Raise a clear error listing the fields one can group by when ``name`` is not one."""
     schema = collection.get_field_schema()
     if name not in schema:
-        fields = sorted(f for f in schema if f not in _HIDDEN_FIELDS and not f.startswith(
-            ("emb_", "map_")))
+        fields = sorted(f for f in schema if not is_internal(f))
         raise UnknownFieldError(f"field {name!r} does not exist; available fields: {fields}")
 
 
@@ -68,14 +65,15 @@ def find_clusters(collection, *, config: ClusterConfig = ClusterConfig(),
     >>> cl = wb.find_clusters(ds)           # doctest: +SKIP
     >>> cl.table[["cluster", "size", "name"]]  # doctest: +SKIP
     """
-    from ..core.clusters import cluster_embeddings, load_vocabulary, name_clusters
+    from ..core.cluster_names import load_vocabulary, name_clusters
+    from ..core.clustering import cluster_embeddings
 
     ids, X, fname = get_embeddings(collection, model)
     if len(ids) < 5:
         raise ValueError(f"clustering needs at least 5 embedded samples; this collection has "
                          f"{len(ids)}. Load and embed more images first.")
     result = cluster_embeddings(X, config)
-    ds = collection._dataset
+    ds = state.dataset_of(collection)
     view = ds.select(ids, ordered=True)
     present = [f for f in metadata_fields if ds.has_sample_field(f)]
     meta = pd.DataFrame(dict(zip(present, view.values(present)))) if present else None
@@ -100,25 +98,38 @@ def find_clusters(collection, *, config: ClusterConfig = ClusterConfig(),
 
         ds.add_sample_field(CLUSTER_FIELD, fiftyone().IntField)
     view.set_values(CLUSTER_FIELD, [int(v) for v in result.labels])
-    info = dict(ds.info)
-    info["clusters"] = {"k": int(result.k), "method": result.method, "seed": int(result.seed),
-                        "embedding_field": fname,
-                        "names": {str(c): n for c, n in zip(table["cluster"], table["name"])}}
-    ds.info = info
-    ds.save()
+    state.record_clusters(ds, state.ClusterRun(
+        k=int(result.k), method=result.method, seed=int(result.seed), embedding_field=fname,
+        names={str(c): n for c, n in zip(table["cluster"], table["name"])}))
     source = table["name_source"].iloc[0] if len(table) else "none"
     return Clusters(ids=ids, labels=result.labels, table=table, k=int(result.k),
                     method=result.method, seed=int(result.seed), name_source=source)
 
 
 @dataclass
+class MapData:
+    """A stored map's points, for drawing."""
+
+    ids: list[str]
+    coords: np.ndarray
+    points_field: str
+    config: dict
+
+
+@dataclass
 class Gaps:
-    """Everything :func:`find_gaps` found. Each part is data; ``to_html`` shows it all."""
+    """Everything :func:`find_gaps` found, and what showing it needs (the map, the file of
+    each sample, each sample's group). Each part is data; ``to_html`` shows it all."""
 
     dataset: str
     by: str
     representation: Representation
     creators: pd.DataFrame
+    samples: int = 0
+    filepaths: dict[str, str] = field(default_factory=dict, repr=False)
+    groups: dict[str, object] = field(default_factory=dict, repr=False)
+    map: MapData | None = None
+    map_note: str | None = None
     clusters: Clusters | None = None
     probes: pd.DataFrame | None = None
     probe_note: str | None = None
@@ -173,7 +184,7 @@ class Gaps:
 
     def to_html(self, path: str | Path) -> Path:
         """Write the self-contained HTML coverage report; returns its path."""
-        from ..viz.report import write_report
+        from ..exporters.coverage import write_report
 
         return write_report(self, path)
 
@@ -205,11 +216,22 @@ def find_gaps(collection, by: str, *, targets: Mapping[str, float] | str | Path 
 
     check_field(collection, by)
     view = usable(collection)
-    values = view.values(by)
+    sample_ids, filepaths, values = view.values(["id", "filepath", by])
     rep = representation(values, targets)
     creators = creator_concentration(values, view.values("creator")) \
         if collection.has_sample_field("creator") else pd.DataFrame()
-    gaps = Gaps(dataset=collection._dataset.name, by=by, representation=rep, creators=creators)
+    gaps = Gaps(dataset=state.dataset_of(collection).name, by=by, representation=rep,
+                creators=creators, samples=len(sample_ids),
+                filepaths=dict(zip(sample_ids, filepaths)), groups=dict(zip(sample_ids, values)))
+    try:
+        from .maps import get_map
+
+        map_ids, coords, info = get_map(collection)
+    except LookupError as exc:
+        gaps.map_note = str(exc)
+    else:
+        gaps.map = MapData(ids=map_ids, coords=coords, points_field=info["points_field"],
+                           config=info["config"])
     try:
         ids, X, fname = get_embeddings(collection, model)
     except LookupError:
@@ -230,11 +252,6 @@ def find_gaps(collection, by: str, *, targets: Mapping[str, float] | str | Path 
             probes = concept_probes(X, embedder.encode_texts(words), words)
             probes["nearest_ids"] = [[ids[i] for i in row] for row in probes["nearest"]]
             gaps.probes = probes
-    try:
-        from .maps import get_map
-
-        map_ids, coords, _ = get_map(collection)
-        gaps.sparse = density.sparse_regions(coords)
-    except LookupError:
-        pass
+    if gaps.map is not None:
+        gaps.sparse = density.sparse_regions(gaps.map.coords)
     return gaps

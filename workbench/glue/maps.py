@@ -13,11 +13,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..core.projection import MapConfig
+from . import state
 from .embed import get_embeddings
-from .fo import fiftyone
+from .fo import fiftyone, usable
 
 METHODS = ("umap", "pca")
-INFO_KEY = "maps"
 
 
 @dataclass
@@ -78,7 +78,7 @@ def compute_map(collection, *, method: str = "umap", config: MapConfig = MapConf
     fiftyone()  # workbench defaults before FiftyOne loads
     import fiftyone.brain as fob
 
-    ds = collection._dataset
+    ds = state.dataset_of(collection)
     brain_key = f"wb_{method}_{efield}"
     points_field = f"map_{method}"
     if brain_key in ds.list_brain_runs():
@@ -87,31 +87,40 @@ def compute_map(collection, *, method: str = "umap", config: MapConfig = MapConf
     fob.compute_visualization(view, points=coords.astype(float), brain_key=brain_key,
                               points_field=points_field, create_index=False, progress=False)
     seconds = round(time.perf_counter() - t0, 3)
-    info = dict(ds.info)
-    maps = dict(info.get(INFO_KEY, {}))
-    maps[method] = {"brain_key": brain_key, "points_field": points_field,
-                    "embedding_field": efield, "config": asdict(config), "samples": len(ids)}
-    info[INFO_KEY] = maps
-    ds.info = info
-    ds.save()
+    state.record_map(ds, state.MapRun(method=method, brain_key=brain_key,
+                                      points_field=points_field, embedding_field=efield,
+                                      config=asdict(config), samples=len(ids)))
     return MapResult(ids=ids, coords=coords, method=method, embedding_field=efield,
                      brain_key=brain_key, points_field=points_field, config=config,
                      seconds=seconds)
 
 
 def get_map(collection, method: str | None = None) -> tuple[list[str], np.ndarray, dict]:
-    """``(ids, coords, info)`` of a stored map (UMAP if present, else PCA)."""
-    ds = collection._dataset
-    maps = ds.info.get(INFO_KEY, {})
-    if not maps:
-        raise LookupError(f"dataset {ds.name!r} has no map yet; run `workbench map {ds.name}` "
-                          "(or wb.compute_map(ds)) first")
-    method = method or ("umap" if "umap" in maps else next(iter(maps)))
-    if method not in maps:
-        raise LookupError(f"no {method!r} map; available: {sorted(maps)}")
-    info = maps[method]
-    from .fo import usable
+    """``(ids, coords, info)`` of a stored map (UMAP if present, else PCA).
 
-    view = usable(collection).exists(info["points_field"])
-    ids, pts = view.values(["id", info["points_field"]])
-    return ids, np.asarray(pts, dtype=np.float32).reshape(-1, 2), info
+    Raises
+    ------
+    LookupError
+        No map yet (the message says what to run).
+    """
+    run = state.map_run(collection, method)
+    view = usable(collection).exists(run.points_field)
+    ids, pts = view.values(["id", run.points_field])
+    return ids, np.asarray(pts, dtype=np.float32).reshape(-1, 2), asdict(run)
+
+
+def map_frame(collection, fields, method: str | None = None):
+    """The stored map as a table: ``id, x, y, filepath`` and the ``fields`` that exist.
+
+    What the in-notebook map widget shows (:class:`workbench.viz.mapwidget.MapExplorer`).
+    """
+    import pandas as pd
+
+    ids, coords, _ = get_map(collection, method)
+    view = state.dataset_of(collection).select(ids, ordered=True)
+    present = [f for f in dict.fromkeys(fields) if f and collection.has_sample_field(f)]
+    frame = pd.DataFrame({"id": ids, "x": coords[:, 0], "y": coords[:, 1],
+                          "filepath": view.values("filepath")})
+    for f, values in zip(present, view.values(present)):
+        frame[f] = values
+    return frame

@@ -25,7 +25,9 @@ class Neighbors:
 
     def show(self, size: int = 96):
         """One strip per query: the query first, then its neighbours with similarities."""
-        from ..viz.thumbs import show_html, strip_html
+        from IPython.display import HTML
+
+        from ..exporters.html import strip_html
 
         parts = []
         for _, rows in self.table.groupby("query_id", sort=False):
@@ -35,7 +37,7 @@ class Neighbors:
             caps = [f"query {query_label or ''}"] + [
                 f"{s:.2f} {lab}" for s, lab in zip(rows["similarity"], labels)]
             parts.append(strip_html(paths, caps, size=size))
-        return show_html("".join(parts))
+        return HTML("".join(parts))
 
 
 def neighbors(collection, ids: list[str] | None = None, *, n: int = 4, k: int = 5,
@@ -57,8 +59,8 @@ def neighbors(collection, ids: list[str] | None = None, *, n: int = 4, k: int = 
             raise ValueError(f"ids not embedded or not in this collection: {missing[:5]}")
         rows = np.array([pos[i] for i in ids])
     sims, idx = nearest_to_rows(X, rows, k)
-    ds = collection._dataset
-    fields = ["id", "filepath"] + ([label] if label and ds.has_sample_field(label) else [])
+    fields = ["id", "filepath"] + ([label] if label and collection.has_sample_field(label)
+                                   else [])
     values = dict(zip(fields, collection.values(fields)))
     meta = {i: {f: values[f][p] for f in fields} for p, i in enumerate(values["id"])}
     records = []

@@ -12,14 +12,15 @@ import numpy as np
 import pandas as pd
 
 from ..core.selection import SelectConfig, Selection
+from ..schema import RIGHTS_FIELDS
+from . import state
 from .embed import get_embeddings
 from .fo import usable
 from .gaps import check_field
 
-INFO_KEY = "selections"
 DEFAULT_TAG = "selected"
-_RECORD_FIELDS = ("consent", "license", "license_status", "ai_generated", "creator",
-                  "attribution", "source", "sha256", "phash", "width", "height")
+#: The fields the selection reads besides the grouping fields.
+_RECORD_FIELDS = (*RIGHTS_FIELDS, "license_status", "sha256", "phash", "width", "height")
 
 
 def _records(collection, by: Sequence[str]) -> pd.DataFrame:
@@ -59,7 +60,7 @@ def _aligned_embeddings(collection, ids: list[str], model: str | None) -> np.nda
     if missing:
         raise LookupError(
             f"{len(missing)} usable samples have no {fname!r} embedding; run "
-            f"`workbench embed {collection._dataset.name}` first (or pass dedup=None with "
+            f"`workbench embed {state.dataset_of(collection).name}` first (or pass dedup=None with "
             f"strategy 'cap'/'quota')")
     return X[[pos[i] for i in ids]]
 
@@ -76,7 +77,8 @@ def select_balanced(collection, n: int, by: str | Sequence[str] = "style", *,
 
     Examples
     --------
-    >>> sel = wb.select_balanced(ds, n=120, by="style", seed=0)   # doctest: +SKIP
+    >>> sel = wb.select_balanced(ds, n=120, by="style",
+    ...                          config=wb.SelectConfig(seed=0))   # doctest: +SKIP
     >>> sel.balance_before, sel.balance_after                     # doctest: +SKIP
     """
     from ..core.selection import select_balanced as core_select
@@ -94,29 +96,25 @@ def select_balanced(collection, n: int, by: str | Sequence[str] = "style", *,
 
 def save_selection(collection, selection: Selection, tag: str = DEFAULT_TAG) -> None:
     """Store ``selection`` as tag ``tag`` (moved off every other sample), a saved view and
-    a JSON record in ``dataset.info``."""
-    ds = collection._dataset
+    a JSON record in the dataset."""
+    ds = state.dataset_of(collection)
     ds.untag_samples(tag)
     ds.select(list(selection.ids)).tag_samples(tag)
     if ds.has_saved_view(tag):
         ds.delete_saved_view(tag)
     ds.save_view(tag, ds.match_tags(tag), description=(
         f"balanced selection of {len(selection)} (seed {selection.seed})"))
-    info = dict(ds.info)
-    saved = dict(info.get(INFO_KEY, {}))
-    saved[tag] = selection.to_dict()
-    info[INFO_KEY] = saved
-    ds.info = info
-    ds.save()
+    state.save_selection(ds, tag, selection)
 
 
 def load_selection(collection, tag: str = DEFAULT_TAG) -> Selection:
-    """The selection saved under ``tag``."""
-    saved = collection._dataset.info.get(INFO_KEY, {})
-    if tag not in saved:
-        raise LookupError(f"no selection saved under tag {tag!r}; saved: {sorted(saved)}. "
-                          "Create one with `workbench select NAME --n N --by FIELD`.")
-    return Selection.from_dict(saved[tag])
+    """The selection saved under ``tag``, hand edits included.
+
+    Examples
+    --------
+    >>> sel = wb.load_selection(ds, "selected")   # doctest: +SKIP
+    """
+    return state.selection(collection, tag)
 
 
 def sync_hand_edits(collection, tag: str = DEFAULT_TAG, *, override: bool = False,
@@ -127,7 +125,7 @@ def sync_hand_edits(collection, tag: str = DEFAULT_TAG, *, override: bool = Fals
     recomputed and saved. Adding a sample that the rights filter excluded raises unless
     ``override=True`` (recorded with ``note``); opt-outs can never be added.
     """
-    ds = collection._dataset
+    ds = state.dataset_of(collection)
     selection = load_selection(ds, tag)
     tagged = set(ds.match_tags(tag).values("id"))
     current = set(selection.ids)

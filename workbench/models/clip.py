@@ -21,11 +21,11 @@ from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from workbench.models import hub
-from workbench.models.base import Embedder, ModelUnavailableError, Preprocess, pil_to_pixels
+from workbench.models.base import Embedder, ModelUnavailableError
+from workbench.models.clip_preprocess import OpenClipPreprocess
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
-    from PIL import Image
 
 DEFAULT_CLIP_MODEL = "ViT-B-32"
 DEFAULT_CLIP_PRETRAINED = "laion2b_s34b_b79k"
@@ -348,59 +348,3 @@ def _checkpoint_digest(path: str, size: int, mtime_ns: int) -> str:
     looks embedders up by name; without the memo each lookup re-reads ~600 MB.
     """
     return hub.sha256_file(path)
-
-
-@dataclass
-class OpenClipPreprocess(Preprocess):
-    """open_clip's own inference transform, built lazily; picklable.
-
-    Parameters mirror ``open_clip.transform.PreprocessCfg``. :meth:`pixels` runs the
-    transform's image steps (resize, crop or pad, mode); its final to-tensor and
-    normalise steps are :meth:`Preprocess.normalize`, done per batch.
-    """
-
-    size: int | tuple[int, int] = 224
-    mean: tuple[float, ...] = (0.48145466, 0.4578275, 0.40821073)
-    std: tuple[float, ...] = (0.26862954, 0.26130258, 0.27577711)
-    interpolation: str = "bicubic"
-    resize_mode: str = "shortest"
-    fill_color: int = 0
-
-    @property
-    def draft_size(self) -> tuple[int, int]:
-        side = max(self.size) if isinstance(self.size, (tuple, list)) else int(self.size)
-        return (side, side)
-
-    def _image_steps(self) -> list:
-        steps = self.__dict__.get("_steps")
-        if steps is None:
-            from open_clip.transform import PreprocessCfg, image_transform_v2
-
-            cfg = PreprocessCfg(
-                size=self.size,
-                mean=tuple(self.mean),
-                std=tuple(self.std),
-                interpolation=self.interpolation,
-                resize_mode=self.resize_mode,
-                fill_color=self.fill_color,
-            )
-            transforms = list(image_transform_v2(cfg, is_train=False).transforms)
-            tail = [type(t).__name__ for t in transforms[-2:]]
-            if tail != ["MaybeToTensor", "Normalize"] or tuple(transforms[-1].mean) != tuple(
-                self.mean
-            ):
-                raise RuntimeError(
-                    "open_clip's inference transform no longer ends in to-tensor and normalise "
-                    f"with the configured mean; found {transforms!r}"
-                )
-            steps = self.__dict__["_steps"] = transforms[:-2]
-        return steps
-
-    def pixels(self, image: Image.Image) -> torch.Tensor:
-        img = image.convert("RGB")
-        for step in self._image_steps():
-            img = step(img)
-        return pil_to_pixels(img)
-
-    def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "_steps"}

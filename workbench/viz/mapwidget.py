@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .thumbs import strip_html, thumbnail_data_uri
+from ..exporters.html import strip_html, thumbnail_data_uri
 
 #: Above this many points, hover thumbnails are skipped (they are embedded in the page).
 MAX_THUMBNAILS = 5000
@@ -139,30 +139,3 @@ class MapExplorer:
 
         self._ensure()
         return widgets.VBox([self.scatter_.show(), self.grid_])
-
-
-def map_widget(collection, color_by: str | None = "cluster",
-               tooltip_fields: Sequence[str] = ("style", "region", "creator", "license"),
-               method: str | None = None) -> MapExplorer:
-    """A :class:`MapExplorer` for a dataset with a stored map (``wb.compute_map``).
-
-    Examples
-    --------
-    >>> explorer = wb.map_widget(ds, color_by="style")  # doctest: +SKIP
-    >>> explorer.show()                                  # doctest: +SKIP
-    """
-    from ..glue.maps import get_map
-
-    ids, coords, _ = get_map(collection, method)
-    view = collection._dataset.select(ids, ordered=True)
-    wanted = [f for f in dict.fromkeys([color_by, *tooltip_fields]) if f]
-    fields = [f for f in wanted if collection.has_sample_field(f)]
-    if color_by is not None and color_by not in fields:
-        raise ValueError(f"color_by={color_by!r} is not a field of this dataset"
-                         + ("; run wb.find_clusters(ds) first" if color_by == "cluster" else ""))
-    frame = pd.DataFrame({"id": ids, "x": coords[:, 0], "y": coords[:, 1],
-                          "filepath": view.values("filepath")})
-    for f, values in zip(fields, view.values(fields)):
-        frame[f] = values
-    return MapExplorer(frame, color_by=color_by,
-                       tooltip_fields=[f for f in fields if f != color_by])

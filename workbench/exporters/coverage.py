@@ -1,17 +1,20 @@
-"""The HTML coverage report: one self-contained file (images inlined as data URIs)."""
+"""The HTML coverage report: one self-contained file (images inlined as data URIs).
+
+It receives everything it shows: a :class:`~workbench.glue.gaps.Gaps` result carries
+the tables, the map coordinates and the file paths it refers to. Nothing here reads a
+dataset.
+"""
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .thumbs import strip_html
+from .html import fig_to_data_uri, new_figure, strip_html
 
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#222}
@@ -23,26 +26,13 @@ text-align:left}th{background:#f6f6f6}.under{color:#b35900;font-weight:600}
 """
 
 
-def fig_to_data_uri(fig) -> str:
-    """A matplotlib figure as a PNG data URI (closes the figure)."""
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
 def map_figure(coords: np.ndarray, labels, title: str, names: dict | None = None):
     """A scatter of the 2-D map coloured by a categorical label (legend with counts)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib import colormaps
 
     labels = pd.Series(labels).fillna("(missing)").astype(str)
-    fig, ax = plt.subplots(figsize=(6.4, 5.2))
-    cmap = plt.get_cmap("tab20")
+    fig, ax = new_figure(6.4, 5.2)
+    cmap = colormaps["tab20"]
     for i, (value, idx) in enumerate(labels.groupby(labels).groups.items()):
         pts = coords[np.asarray(idx)]
         label = names.get(value, value) if names else value
@@ -71,20 +61,16 @@ def _table(df: pd.DataFrame, status_col: str | None = None) -> str:
 
 def write_report(gaps, path: str | Path) -> Path:
     """Write the coverage report for a :class:`~workbench.glue.gaps.Gaps` result."""
-    from ..glue.fo import get_dataset
-
     path = Path(path)
-    ds = get_dataset(gaps.dataset)
-    id_to_path = dict(zip(*ds.values(["id", "filepath"])))
+    id_to_path = gaps.filepaths
     parts = [f"<h1>Coverage report: {html.escape(gaps.dataset)}</h1>",
-             f"<p class=note>{len(ds)} samples. Grouped by <b>{html.escape(gaps.by)}</b>.</p>"]
+             f"<p class=note>{gaps.samples} samples. Grouped by <b>{html.escape(gaps.by)}</b>."
+             "</p>"]
 
-    try:
-        from ..glue.maps import get_map
-
-        ids, coords, info = get_map(ds)
-        values = dict(zip(*ds.select(ids, ordered=True).values(["id", gaps.by])))
-        figs = [map_figure(coords, [values[i] for i in ids], f"map coloured by {gaps.by}")]
+    if gaps.map is not None:
+        ids, coords = gaps.map.ids, gaps.map.coords
+        values = gaps.groups
+        figs = [map_figure(coords, [values.get(i) for i in ids], f"map coloured by {gaps.by}")]
         if gaps.clusters is not None:
             lab = dict(zip(gaps.clusters.ids, gaps.clusters.labels.astype(str)))
             names = {str(k): v for k, v in gaps.clusters.names().items()}
@@ -92,18 +78,16 @@ def write_report(gaps, path: str | Path) -> Path:
                                       "map coloured by cluster", names))
         parts.append("<h2>Map</h2><div class=maps>" + "".join(
             f'<img src="{fig_to_data_uri(f)}">' for f in figs) + "</div>"
-            f"<p class=note>{info['points_field']} ({html.escape(str(info['config']))})</p>")
-    except LookupError as exc:
-        parts.append(f"<h2>Map</h2><p class=note>{html.escape(str(exc))}</p>")
+            f"<p class=note>{gaps.map.points_field} ({html.escape(str(gaps.map.config))})</p>")
+    else:
+        parts.append(f"<h2>Map</h2><p class=note>{html.escape(gaps.map_note or '')}</p>")
 
-    import matplotlib.pyplot as plt
-
-    ax = gaps.representation.plot()
+    fig, ax = new_figure(7, 0.35 * len(gaps.table) + 1.2)
+    gaps.representation.plot(ax=ax)
     parts.append(f"<h2>Representation by {html.escape(gaps.by)}</h2>"
-                 f'<img src="{fig_to_data_uri(ax.figure)}">'
+                 f'<img src="{fig_to_data_uri(fig)}">'
                  + _table(gaps.table, status_col="status")
                  + "".join(f"<p class=note>{html.escape(n)}</p>" for n in gaps.representation.notes))
-    plt.close("all")
 
     if len(gaps.creators):
         parts.append("<h2>Creator concentration</h2>" + _table(gaps.creators))

@@ -1,0 +1,64 @@
+"""Notebook displays that read a dataset: data from the FiftyOne glue, drawn by ``viz``.
+
+An entry-point module: it only connects the two layers, so that neither imports the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def map_widget(collection, color_by: str | None = "cluster",
+               tooltip_fields: Sequence[str] = ("style", "region", "creator", "license"),
+               method: str | None = None):
+    """A :class:`~workbench.viz.mapwidget.MapExplorer` for a dataset with a stored map.
+
+    Examples
+    --------
+    >>> explorer = wb.map_widget(ds, color_by="style")  # doctest: +SKIP
+    >>> explorer.show()                                  # doctest: +SKIP
+    """
+    from .glue.maps import map_frame
+    from .viz.mapwidget import MapExplorer
+
+    frame = map_frame(collection, [color_by, *tooltip_fields], method)
+    if color_by is not None and color_by not in frame.columns:
+        raise ValueError(f"color_by={color_by!r} is not a field of this dataset"
+                         + ("; run wb.find_clusters(ds) first" if color_by == "cluster" else ""))
+    return MapExplorer(frame, color_by=color_by,
+                       tooltip_fields=[f for f in tooltip_fields if f in frame.columns
+                                       and f != color_by])
+
+
+def show_duplicates(collection, selection, *, limit: int = 12, size: int = 96):
+    """Pairs of (kept image, excluded duplicate), one strip per pair, with the reason.
+
+    Examples
+    --------
+    >>> wb.show_duplicates(ds, sel)  # doctest: +SKIP
+    """
+    from .glue.fo import filepaths
+    from .schema import parse_reason
+    from .viz.selection import show_pairs
+
+    pairs = [(parse_reason(r).detail, dup) for dup, r in selection.excluded.items()
+             if parse_reason(r).kind == "duplicate"]
+    paths = filepaths(collection, {i for pair in pairs for i in pair})
+    return show_pairs([(paths[k], paths[d], f"{d} duplicates {k}") for k, d in pairs],
+                      ("kept", "excluded: duplicate"), limit=limit, size=size,
+                      empty="No duplicates were excluded.")
+
+
+def show_samples(collection, label: str | None = None, n: int = 12, size: int = 112,
+                 title: str | None = None):
+    """A strip of the first ``n`` samples of a FiftyOne collection, captioned by ``label``.
+
+    Examples
+    --------
+    >>> wb.show_samples(ds.match({"consent": "opted_out"}), label="creator")  # doctest: +SKIP
+    """
+    from .glue.fo import first_samples
+    from .viz.thumbs import show_strip
+
+    paths, captions = first_samples(collection, n, label)
+    return show_strip(paths, captions, size=size, title=title)
