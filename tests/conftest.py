@@ -1,6 +1,9 @@
-"""Test isolation: a throw-away FiftyOne database, embedding cache and numba cache.
+"""Test isolation for every test: throw-away caches, offline model hubs, no database.
 
-Set before anything imports fiftyone, so no test touches the user's database.
+Tests under ``pure/`` never start a database. Tests under ``dataset/`` get a private
+MongoDB from ``dataset/conftest.py``. Until then FiftyOne is pointed at an address where
+nothing listens, so a test that reached it by mistake fails at once instead of touching
+a user's database. Helpers shared by the tests live in ``tests/helpers/``.
 """
 
 from __future__ import annotations
@@ -8,31 +11,23 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-_TMP = Path(tempfile.mkdtemp(prefix="wb-tests-"))
-# Exit hooks run last-in first-out: this one runs after the private mongod has stopped.
-atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
-os.environ["FIFTYONE_DATABASE_DIR"] = str(_TMP / "db")
-# Our own mongod: FiftyOne would otherwise attach to any FiftyOne database already
-# running on the machine, whatever FIFTYONE_DATABASE_DIR says.
-from workbench.glue.privatedb import start_private_database  # noqa: E402
-
-start_private_database(_TMP / "db")
+TMP = Path(tempfile.mkdtemp(prefix="wb-tests-"))
+# Exit hooks run last-in first-out: this one runs after a private mongod has stopped.
+atexit.register(shutil.rmtree, TMP, ignore_errors=True)
+os.environ["FIFTYONE_DATABASE_DIR"] = str(TMP / "db")
+os.environ["FIFTYONE_DATABASE_URI"] = "mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=2000"
 os.environ["FIFTYONE_DO_NOT_TRACK"] = "true"
-os.environ["WORKBENCH_CACHE_DIR"] = str(_TMP / "cache")
+os.environ["WORKBENCH_CACHE_DIR"] = str(TMP / "cache")
 os.environ.setdefault("NUMBA_CACHE_DIR", str(Path.home() / ".cache" / "palette-workbench" / "numba"))
 os.environ["HF_HUB_OFFLINE"] = os.environ.get("HF_HUB_OFFLINE", "1")
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_DATA = REPO / "sample_data"
-
-
 
 
 @pytest.fixture(scope="session")
@@ -63,50 +58,17 @@ def real_corpus() -> Path:
                     "`python scripts/real_corpus.py` on a machine that reaches Debian's archive")
 
 
-def run_cli(*args: str, check: bool = False) -> subprocess.CompletedProcess:
-    """Run ``workbench ARGS`` in a subprocess with the test environment."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "workbench.cli", *args],
-        capture_output=True, text=True, env=os.environ.copy(), timeout=600,
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"workbench {' '.join(args)} exited {proc.returncode}:\n{proc.stderr}")
-    return proc
+@pytest.fixture(scope="session")
+def real_items(real_corpus):
+    """Every real stamp as a :class:`helpers.realdata.RealItem` (path, category, caption)."""
+    from helpers.realdata import real_items as items
 
-
-@pytest.fixture
-def cli():
-    return run_cli
-
-
-_counter = iter(range(10**6))
-
-
-@pytest.fixture
-def dataset_name(request) -> str:
-    """A unique dataset name, deleted after the test."""
-    name = f"t-{request.node.name[:40]}-{next(_counter)}"
-    yield name
-    import fiftyone as fo
-
-    if fo.dataset_exists(name):
-        fo.delete_dataset(name)
+    return items(real_corpus)
 
 
 @pytest.fixture(scope="session")
-def sample_dataset():
-    """sample_data loaded once per test session (read-only for tests)."""
-    import workbench as wb
+def real_embeddings(real_items):
+    """Bundled-model unit embeddings of ``real_items``, in the same order (no database)."""
+    from helpers.realdata import embed_paths
 
-    report = wb.load(SAMPLE_DATA, name="sample-session", config=wb.LoadConfig(progress=False))
-    return wb.get_dataset("sample-session"), report
-
-
-@pytest.fixture(scope="session")
-def sample_embedded(sample_dataset):
-    """sample_data embedded once with the bundled model (auto picks it offline)."""
-    import workbench as wb
-
-    ds, _ = sample_dataset
-    report = wb.embed(ds, config=wb.EmbedConfig(model="bundled", progress=False))
-    return ds, report
+    return embed_paths([it.path for it in real_items], TMP / "cache")

@@ -1,0 +1,50 @@
+# %% [markdown]
+# # 2. Embed the images and look at their neighbourhoods
+#
+# `model="auto"` uses CLIP (open_clip) when its weights are cached or downloadable, and otherwise the bundled offline EfficientNet-Lite0. Results are cached by content hash, so a second run is instant and an interrupted run resumes.
+
+# %%
+import workbench as wb
+DATASET = "palette-sample"   # your FiftyOne dataset name
+SOURCE = "../sample_data"  # or the folder with your own images
+wb.load(SOURCE, name=DATASET, config=wb.LoadConfig(progress=False))
+ds = wb.get_dataset(DATASET)
+
+# %%
+emb = wb.embed(ds, model="auto")
+print(emb.summary())
+
+# %% [markdown]
+# ## Nearest neighbours
+# Each strip starts with a query image, followed by its closest images and their cosine similarity. Neighbours from the same family mean the embedding sees the style.
+
+# %%
+nb = wb.neighbors(ds, n=4, k=6, seed=0, label="style")
+nb.show()
+
+# %%
+nb.table.head(12)
+
+# %% [markdown]
+# ## The map
+# UMAP on the embeddings (cosine, seeded). It is stored as a FiftyOne Brain run, so the App's Embeddings panel shows it too, and the coordinates are kept on each sample (`map_umap`). PCA is a fast preview.
+
+# %%
+preview = wb.compute_map(ds, method="pca")
+m = wb.compute_map(ds, config=wb.MapConfig(n_neighbors=15, min_dist=0.1, seed=0))
+print(m.summary())
+
+# %% [markdown]
+# Hover for thumbnails; lasso (shift-drag) to select. The grid below shows what you selected, and `explorer.selected_ids` gives it back to Python.
+
+# %%
+explorer = wb.map_widget(ds, color_by="style")
+explorer.show()
+
+# %%
+explorer.select(ds.match({"style": "mosaic"}).values("id"))
+view = explorer.to_view(ds)
+len(view)
+
+# %% [markdown]
+# To look at the same map in the FiftyOne App (served on 127.0.0.1): `session = wb.open_in_app(ds)`.

@@ -1,0 +1,136 @@
+"""The guided notebooks: stored clean, equal to their py:percent pair, and runnable.
+
+Each notebook is two files, ``NN_name.ipynb`` and ``NN_name.py`` (jupytext py:percent),
+paired by ``notebooks/jupytext.toml`` (see ``notebooks/README.md``). The fast tests
+check the stored files; the slow ones run every notebook top to bottom on sample_data
+(in the isolated test database).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+from jupytext.config import load_jupytext_config
+from jupytext.paired_paths import paired_paths
+from nbclient import NotebookClient
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+SOURCES = sorted(NOTEBOOK_DIR.glob("*.py"))
+IDS = [p.name for p in NOTEBOOKS]
+SYNC = ("bring the pair back in step with `.venv/bin/jupytext --sync notebooks/*.ipynb` "
+        "(see notebooks/README.md)")
+LOGIC = re.compile(r"^\s*(async\s+)?(def|class)\s", re.MULTILINE)
+
+#: Notebooks that work on what an earlier one saved in the dataset.
+NEEDS = {"05_export_for_finetuning.ipynb": "04_select_balanced.ipynb"}
+#: The dataset and export folder notebook 05 writes (relative to notebooks/).
+DATASET = "palette-sample"
+HF_EXPORT = NOTEBOOK_DIR / ".." / "out" / "nb-imagefolder"
+
+_executed: set[str] = set()
+
+
+def _code_cells(path: Path) -> list:
+    return [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+
+
+def _cells(nb) -> list[tuple[str, str]]:
+    return [(c.cell_type, c.source) for c in nb.cells]
+
+
+# -- fast: the stored files ------------------------------------------------------------
+
+def test_notebooks_are_found():
+    assert len(NOTEBOOKS) >= 5, f"expected the five guided notebooks in {NOTEBOOK_DIR}"
+
+
+def test_every_notebook_is_paired_with_its_py():
+    config = load_jupytext_config(str(NOTEBOOK_DIR))
+    assert config is not None, f"{NOTEBOOK_DIR}/jupytext.toml is missing"
+    for path in NOTEBOOKS:
+        formats = config.default_formats(str(path))
+        pairs = dict(paired_paths(str(path), "ipynb", formats))
+        expected = str(path.with_suffix(".py"))
+        assert pairs.get(expected) == {"extension": ".py", "format_name": "percent"}, (
+            f"jupytext.toml must pair {path.name} with {Path(expected).name} (py:percent); "
+            f"it gives {formats!r}")
+    assert [p.stem for p in SOURCES] == [p.stem for p in NOTEBOOKS], (
+        "each notebook is an .ipynb and a .py of the same name; " + SYNC)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_stored_without_outputs(path):
+    stored = [(i, bool(c.outputs), c.execution_count) for i, c in enumerate(_code_cells(path))
+              if c.outputs or c.execution_count is not None]
+    assert not stored, (
+        f"{path.name}: cells (index, has outputs, execution count) {stored} were saved after "
+        "running; clear them with `.venv/bin/jupyter nbconvert --clear-output --inplace "
+        f"notebooks/{path.name}`")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_cells_hold_no_logic(path):
+    offending = [c.source for c in _code_cells(path) if LOGIC.search(c.source)]
+    assert not offending, (f"{path.name}: notebook cells call the package; they hold no "
+                           f"logic (move the def/class into workbench/): {offending}")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_ipynb_and_py_agree(path):
+    source = path.with_suffix(".py")
+    assert source.exists(), f"{source.name} is missing; {SYNC}"
+    text = jupytext.read(source, fmt="py:percent")
+    nb = nbformat.read(path, as_version=4)
+    assert _cells(text) == _cells(nb), f"{path.name} and {source.name} differ; {SYNC}"
+
+
+# -- slow: running them ----------------------------------------------------------------
+
+def _execute(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    _executed.add(path.name)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_runs(path):
+    needed = NEEDS.get(path.name)
+    if needed and needed not in _executed:  # run on its own (-k): make its input first
+        _execute(NOTEBOOK_DIR / needed)
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert not re.search(r"^\s*(def|class)\s", cell.source, re.M), \
+                "notebook cells call the package; they hold no logic"
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert not errors
+    _executed.add(path.name)
+
+
+@pytest.mark.slow
+def test_export_notebook_exports_the_selection_notebook_04_saved():
+    """05 exports 04's selection with its hand edit; it does not select again."""
+    import workbench as wb
+
+    for name in ("04_select_balanced.ipynb", "05_export_for_finetuning.ipynb"):
+        if name not in _executed:
+            _execute(NOTEBOOK_DIR / name)
+    sel = wb.load_selection(wb.get_dataset(DATASET), "selected")
+    removed = [i for edit in sel.params.get("edits", []) if edit["action"] == "remove"
+               for i in edit["ids"]]
+    assert removed, "notebook 04's hand edit is missing from the saved selection"
+    with open(HF_EXPORT / "train" / "metadata.jsonl", encoding="utf-8") as fh:
+        exported = [json.loads(line)["sample_id"] for line in fh if line.strip()]
+    assert sorted(exported) == sorted(sel.ids)
+    assert not set(removed) & set(exported)
