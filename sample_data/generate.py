@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
+from signals import PLANTED, encode
 
 SEED = 20240917
 SIZE = 256  # output side, pixels
@@ -502,6 +503,23 @@ def main() -> None:
         write(rel, jpeg_bytes(img, quality=60 if kind == "reencoded" else JPEG_QUALITY))
         rows[rel] = {**rows[src], "filepath": rel}
         near.append({"filepath": rel, "near_duplicate_of": src, "kind": kind})
+    # Files that carry their own rights signals; the manifest says granted, not AI.
+    signals: list[dict] = []
+    for k, (style, ext, embed, expect) in enumerate(PLANTED):
+        rel = new_name(style, ext)
+        img = fam[style].draw(np.random.default_rng([SEED, 2000, k]))
+        write(rel, encode(img, ext, embed))
+        who = "" if "artist" in embed else f"creator-{22 + k}"
+        rows[rel] = {"filepath": rel, "creator": who,
+                     "source": "palette-workbench sample generator", "license": "CC-BY-4.0",
+                     "attribution": f"{style} sample", "consent": "granted",
+                     "ai_generated": "false", "region": fam[style].region, "style": style,
+                     "technique": fam[style].technique, "caption": "", "year": "2025"}
+        signals.append({"filepath": rel, "embedded": sorted(embed), **expect})
+        if expect.get("consent") == "opted_out":
+            opted_out.append(rel)
+        if expect.get("ai_generated") == "true":
+            ai_true.append(rel)
     for b in broken:
         s = style_of(b["filepath"])
         if b["kind"] == "truncated":  # the first 40% of a valid JPEG
@@ -534,6 +552,7 @@ def main() -> None:
         "non_commercial_license": sorted(non_comm),
         "dominating_creator": {"creator": "creator-01", "style": "indigo-resist-dots",
                                "count": 100},
+        "embedded_signals": by_path(signals),
         "non_ascii": [non_ascii],
         # Extra truth (not planted imperfections, but random, so recorded for tests):
         "consent_unknown": sorted(consent_unknown),

@@ -34,8 +34,8 @@ class FieldSpec:
     name
         The field name (a prefix such as ``emb_`` when ``pattern`` is True).
     kind
-        ``string``, ``int``, ``float``, ``strings`` (a list), ``dict``, ``vector`` or
-        ``point`` (2-D coordinates).
+        ``string``, ``int``, ``float``, ``strings`` (a list), ``dict``, ``dicts`` (a list),
+        ``vector`` or ``point`` (2-D coordinates).
     owner
         The module that writes it.
     internal
@@ -68,7 +68,16 @@ FIELDS: tuple[FieldSpec, ...] = (
     *(FieldSpec(n, "string", _LOAD, False, "descriptive field of the manifest")
       for n in DESCRIPTIVE_FIELDS),
     FieldSpec("rights_sources", "dict", _LOAD, True,
-              "where each rights value came from: manifest, default or registry"),
+              "where each rights value came from: manifest, xmp, iptc, exif, png_text, c2pa, "
+              "registry or default"),
+    FieldSpec("rights_signals", "dicts", _LOAD, True,
+              "rights and provenance found in the file itself: {field, value, source, detail}"),
+    FieldSpec("rights_conflicts", "strings", _LOAD, False,
+              "where the manifest and the file's own metadata disagree"),
+    FieldSpec("embedded_rights", "string", _LOAD, False,
+              "rights statements written in the file (dc:rights, usage terms, copyright)"),
+    FieldSpec("inspect_version", "int", _LOAD, True,
+              "which inspection produced the content fields (older ones are redone)"),
     FieldSpec("sha256", "string", _LOAD, True, "content hash of the file's bytes"),
     FieldSpec("phash", "string", _LOAD, True, "64-bit perceptual hash (hex)"),
     FieldSpec("width", "int", _LOAD, True, "image width from the header (upright)"),

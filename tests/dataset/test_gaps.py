@@ -47,7 +47,7 @@ def test_map_is_stored_for_the_app_and_on_samples(sample_gaps):
     key = "wb_umap_emb_efficientnet_lite0_imagenet"
     assert key in ds.list_brain_runs()
     coords = np.asarray(ds.values("map_umap"), dtype=float)
-    assert coords.shape == (300, 2) and np.isfinite(coords).all()
+    assert coords.shape == (306, 2) and np.isfinite(coords).all()
 
 
 def test_html_report_is_self_contained(sample_gaps, tmp_path):

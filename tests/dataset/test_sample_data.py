@@ -68,3 +68,20 @@ def test_source_folder_is_unchanged_by_a_load(sample_data, dataset_name):
     before = digest()
     wb.load(sample_data, name=dataset_name, config=wb.LoadConfig(progress=False))
     assert digest() == before
+
+
+def test_rights_signals_embedded_in_sample_files_are_read(sample_dataset, sample_data, facts):
+    ds, report = sample_dataset
+    by_rel = {rel(sample_data, s.filepath): s for s in ds}
+    for planted in facts["embedded_signals"]:
+        sample = by_rel[planted["filepath"]]
+        for key in ("consent", "ai_generated", "creator"):
+            if key in planted:
+                assert sample[key] == planted[key], (planted, sample[key])
+                assert sample.rights_sources[key] == planted["by"], planted
+        assert bool(sample.rights_conflicts) == planted["conflict"], planted
+    assert report.signals["opted_out_by"]["iptc"] == 2
+    assert report.signals["ai_generated_by"] == {"iptc": 1, "manifest": 5, "png_text": 1}
+    assert report.signals["no_embedded_signal"] == facts["n_valid_images"] - len(
+        facts["embedded_signals"])
+    assert "no embedded signal in" in report.summary()

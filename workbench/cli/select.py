@@ -35,9 +35,15 @@ def _cmd_select(args: argparse.Namespace) -> CommandResult:
     from ..glue.fo import get_dataset
 
     sel = select_balanced(get_dataset(args.name), args.n, by=args.by,
-                          config=select_config(args), tag=args.tag, model=args.model)
-    payload = {**sel.summary_dict(), "tag": args.tag}
-    return CommandResult(payload, sel.summary(tag=args.tag))
+                          config=select_config(args), tag=args.tag, model=args.model,
+                          optout=args.optout)
+    registry = sel.params.get("optout_registry") or {}
+    payload = {**sel.summary_dict(), "tag": args.tag, "optout_registry": registry}
+    text = sel.summary(tag=args.tag)
+    if registry.get("removed"):
+        text += (f"\nthe opt-out registry removed {registry['removed']} more since loading "
+                 f"({registry['matched_since_load']})")
+    return CommandResult(payload, text)
 
 
 def add_balance_options(parser: argparse.ArgumentParser) -> None:
@@ -65,4 +71,6 @@ def register(sub) -> None:
           help="tag (and saved view) that holds the selection")
     bound(p, "--model", owner=select_balanced, field="model",
           help="which embeddings, by model name or field (none: the latest)")
+    p.add_argument("--optout", metavar="F",
+                   help="opt-out registry to apply (default: the one given at load)")
     p.set_defaults(func=_cmd_select)

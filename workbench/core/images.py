@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,6 +127,7 @@ def open_rgb(
     *,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     draft_size: tuple[int, int] | None = None,
+    on_header: Callable[[Image.Image], None] | None = None,
 ) -> DecodedImage:
     """Open, decode and normalise one image file to upright 8-bit RGB.
 
@@ -144,6 +146,9 @@ def open_rgb(
         The smallest (width, height) the caller needs, when it downsizes anyway (as
         embedding and export resizing do): JPEGs then skip detail below it (DCT
         scaling), and large images are shrunk to just cover it.
+    on_header
+        Called with the opened image before its pixels are decoded (after the bomb
+        check): the loader reads embedded metadata there, in the same pass.
 
     Raises
     ------
@@ -186,6 +191,8 @@ def open_rgb(
                     )
                 fmt = img.format
                 original_mode = img.mode
+                if on_header is not None:
+                    on_header(img)
                 if getattr(img, "n_frames", 1) > 1:
                     notes.append("animated_first_frame")
                     img.seek(0)
@@ -221,6 +228,9 @@ def open_rgb(
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageDecodeError("decompression_bomb", str(exc)) from None
     except Image.UnidentifiedImageError:
+        damage = _png_damage(p)
+        if damage:
+            raise ImageDecodeError("corrupt", damage) from None
         raise ImageDecodeError("not_an_image", f"{p} is not a recognised image format") from None
     except OSError as exc:
         msg = str(exc)
@@ -232,6 +242,22 @@ def open_rgb(
         Image.MAX_IMAGE_PIXELS = previous_limit
     return DecodedImage(image=rgb, format=fmt, original_mode=original_mode, notes=notes,
                         size=upright_size)
+
+
+def _png_damage(path: Path) -> str | None:
+    """Why Pillow refused a file that starts like a PNG (a chunk that fails its checksum,
+    a chunk cut short), or None when it is not a PNG at all."""
+    from PIL import PngImagePlugin
+
+    with open(path, "rb") as fh:
+        if fh.read(8) != b"\x89PNG\r\n\x1a\n":
+            return None
+        fh.seek(0)
+        try:
+            PngImagePlugin.PngImageFile(fh).close()
+        except (SyntaxError, OSError, ValueError, EOFError) as exc:
+            return f"damaged PNG: {exc}"
+    return "damaged PNG"
 
 
 def _header_orientation(img: Image.Image) -> int:

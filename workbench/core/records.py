@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 from .inspect import FileInfo
 from .manifest import DESCRIPTIVE_COLUMNS, RIGHTS_COLUMNS
 from .optout import OptOutRegistry
+from .precedence import apply_signals
 from .rights import CONSENT_VALUES, check_license, normalize_ai_generated, normalize_consent
 
 
@@ -100,12 +101,14 @@ def build_record(
     issues: list[str] = list(info.notes)
     fields: dict = {}
     sources: dict[str, str] = {}
+    said: dict = {}  # what the manifest itself says, before any default
     fallback = defaults.values() if defaults is not None else {}
     for column in RIGHTS_COLUMNS + DESCRIPTIVE_COLUMNS:
         value = row.pop(column, "")
         value = value.strip() if isinstance(value, str) else value
         if value in ("", None) or (isinstance(value, float) and math.isnan(value)):
             value = None
+        said[column] = value
         if value is None and column in fallback:
             value = fallback[column]
             sources[column] = "default"
@@ -131,13 +134,25 @@ def build_record(
         ai = "unknown"
     fields["ai_generated"] = ai
 
+    said["consent"] = normalize_consent(said["consent"]) if said["consent"] else None
+    said["ai_generated"] = normalize_ai_generated(said["ai_generated"]) \
+        if said["ai_generated"] else None
+    conflicts = apply_signals(fields, sources, info.signals, said)
+    if conflicts:
+        issues.append("rights_conflict")
+    statements = [s["value"] for s in info.signals if s["field"] == "rights"]
+    fields["embedded_rights"] = "; ".join(dict.fromkeys(statements)) or None
+
     if registry is not None:
-        why = registry.match(creator=fields["creator"], sha256=info.sha256, filepath=info.path)
+        why = registry.match(creator=fields["creator"], sha256=info.sha256, filepath=info.path,
+                             source=fields["source"], phash=info.phash)
         if why is not None:
             fields["consent"] = "opted_out"
             sources["consent"] = "registry"
             issues.append(f"optout_registry:{why}")
     fields["rights_sources"] = sources
+    fields["rights_signals"] = list(info.signals)
+    fields["rights_conflicts"] = conflicts
 
     for key in ("filepath", "_row"):
         row.pop(key, None)

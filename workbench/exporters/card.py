@@ -137,6 +137,26 @@ def front_matter(items: Sequence[Item], context: ExportContext, fmt: str) -> str
     return "---\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True) + "---\n"
 
 
+def _signals_section(acc: Mapping) -> str:
+    """The rights signals read from the files, and what they excluded (counts only)."""
+    n = acc.get("candidates") or 0
+    excluded = acc.get("excluded_by") or {}
+    ai = acc.get("ai_from_file_metadata", 0)
+    lines = ["\n### Rights signals in the files\n\n",
+             "Checked for every image: " + "; ".join(md(c) for c in acc.get("checked", []))
+             + ".\n\n"]
+    if excluded:
+        lines.append("Excluded by the rights filter, by where the decisive signal came from:\n\n")
+        lines.append(_table(["signal", "images excluded"], sorted(excluded.items())))
+    else:
+        lines.append("No image was excluded by a rights signal.\n")
+    share = f" ({100 * ai / n:.1f}% of the {n} candidates)" if n else ""
+    lines.append(f"\nDetected as AI-generated from file metadata: {ai}{share}.\n")
+    lines.append(f"\nManifest and file metadata disagreed for {acc.get('conflicts', 0)} "
+                 "candidate(s); no conflict was resolved toward inclusion.\n")
+    return "".join(lines)
+
+
 def write_card(stage: Path, items: Sequence[Item], *, fmt: str, config: ExportConfig,
                context: ExportContext | None, dropped: Sequence[Mapping],
                failed: Sequence[Mapping], below: Sequence[Mapping], caption_summary: str,
@@ -214,6 +234,8 @@ def write_card(stage: Path, items: Sequence[Item], *, fmt: str, config: ExportCo
     consent = Counter(it.record.get("consent") or "unknown" for it in items)
     out.append("- Consent of exported images: " + ", ".join(
         f"{k} {v}" for k, v in sorted(consent.items())) + "\n")
+    if context.rights_signals:
+        out.append(_signals_section(context.rights_signals))
     out.append("\nOnly counts are recorded here; no opted-out identity or file appears in this "
                "export.\n")
 

@@ -87,6 +87,11 @@ class ExportContext:
         Samples excluded by the selection, by reason (counts only).
     optout_excluded
         How many opted-out samples the selection excluded (a count, never identities).
+    rights_signals
+        What the files' own rights signals did (see
+        :func:`workbench.core.precedence.signal_accounting`): the signals checked, the
+        exclusions by signal source, AI-generated images found from file metadata, and
+        manifest/file conflicts. Counts only.
     package_versions
         Package name to version; when ``None`` the card lists the installed versions
         of the packages the workbench uses.
@@ -111,6 +116,7 @@ class ExportContext:
     counts_after: Any = None
     excluded: Mapping[str, int] | None = None
     optout_excluded: int | None = None
+    rights_signals: Mapping[str, Any] | None = None
     package_versions: Mapping[str, str] | None = None
     created: str | _dt.datetime | None = None
     description: str | None = None

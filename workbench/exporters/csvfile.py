@@ -74,12 +74,18 @@ def write_manifest_csv(stage: Path, items: Sequence[Item], custom: Sequence[str]
 
 
 def write_credits(stage: Path, items: Sequence[Item]) -> None:
-    """Write ``CREDITS.csv``: file, creator, source, license, attribution per image."""
+    """Write ``CREDITS.csv``: file, creator, source, license, attribution per image, and
+    where the rights values came from (``rights_sources``: ``creator=xmp; license=manifest``)
+    and the rights statements written in the file itself."""
     ordered = sorted(items, key=lambda it: it.relpath)
     columns = {"file": [it.relpath for it in ordered]}
     for name in CREDITS_COLUMNS[1:]:
         columns[name] = harmonise([it.record.get(name) for it in ordered])
-    _write(stage / CREDITS_CSV, CREDITS_COLUMNS, columns)
+    columns["rights_sources"] = ["; ".join(f"{k}={v}" for k, v in sorted(
+        (it.record.get("rights_sources") or {}).items())) or None for it in ordered]
+    columns["embedded_rights"] = harmonise([it.record.get("embedded_rights") for it in ordered])
+    names = (*CREDITS_COLUMNS, "rights_sources", "embedded_rights")
+    _write(stage / CREDITS_CSV, names, columns)
 
 
 def read_export_csv(path: str | Path):

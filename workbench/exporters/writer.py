@@ -65,7 +65,8 @@ def _consent_check(records: Sequence[Mapping], optout: OptOutRegistry | None
             continue
         if optout is not None:
             why = optout.match(creator=record.get("creator"), sha256=record.get("sha256"),
-                               filepath=record.get("filepath"))
+                               filepath=record.get("filepath"), source=record.get("source"),
+                               phash=record.get("phash"))
             if why is not None:
                 dropped.append({"id": rid, "reason": f"optout_registry:{why}"})
                 continue

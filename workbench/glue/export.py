@@ -11,26 +11,27 @@ import os
 import time
 from pathlib import Path
 
-from ..core.optout import read_optout
 from ..core.groups import MISSING_GROUP
 from ..exporters.config import FORMATS
 from ..schema import is_internal, reason_key
 from . import state
 from .fo import fiftyone, usable
+from .select import registry_for
 
 #: Every format ``export`` writes: the exporters' own, plus FiftyOne's for round trips.
 EXPORT_FORMATS = FORMATS + ("fiftyone",)
 #: Internal fields the writers still need (consent re-check, names, resolution checks).
-_WRITER_READS = ("id", "filepath", "sha256", "width", "height")
+_WRITER_READS = ("id", "filepath", "sha256", "phash", "width", "height", "rights_sources")
 
 
 def _records(view) -> list[dict]:
     fo = fiftyone()
     plain = (fo.StringField, fo.IntField, fo.FloatField, fo.BooleanField, fo.ObjectIdField)
     schema = view.get_field_schema()
-    # Only plain values travel: labels, vectors and workbench bookkeeping stay behind.
-    fields = [f for f, ftype in schema.items() if isinstance(ftype, plain)
-              and (f in _WRITER_READS or not is_internal(f))]
+    # The writers' own reads, and plain values: labels, vectors and workbench
+    # bookkeeping stay behind.
+    fields = [f for f, ftype in schema.items()
+              if f in _WRITER_READS or (isinstance(ftype, plain) and not is_internal(f))]
     values = view.values(fields)
     return [dict(zip(fields, row)) for row in zip(*values)]
 
@@ -48,6 +49,7 @@ def _context(ds, tag: str | None, group_field: str | None):
         excluded_counts[key] = excluded_counts.get(key, 0) + 1
     run = state.embedding_runs(ds).get(state.last_embedding_field(ds) or "")
     return ExportContext(
+        rights_signals=_signal_accounting(ds, saved) if saved else None,
         dataset_name=ds.name, group_field=group_field, selection_params=params or None,
         seed=saved.get("seed"), embedding_model=run.model if run else None,
         counts_before={c["group"]: c["before"] for c in counts} if counts else None,
@@ -55,6 +57,18 @@ def _context(ds, tag: str | None, group_field: str | None):
         excluded=excluded_counts or None,
         optout_excluded=excluded_counts.get("rights:opted_out", 0) if saved else None,
         package_versions={k: v for k, v in versions().items() if v})
+
+
+def _signal_accounting(ds, saved: dict) -> dict:
+    """Counts of what the files' own rights signals did to the saved selection."""
+    from ..core.precedence import signal_accounting
+
+    candidates = list(saved.get("groups") or {}) or list(saved["ids"]) + list(saved["excluded"])
+    fields = ["id", "rights_sources", "ai_generated", "rights_conflicts"]
+    present = [f for f in fields if f == "id" or ds.has_sample_field(f)]
+    values = ds.select(candidates).values(present)
+    records = [dict(zip(present, row)) for row in zip(*values)]
+    return signal_accounting(records, saved.get("excluded") or {})
 
 
 def export(collection, *, format: str, out: str | os.PathLike, tag: str | None = "selected",
@@ -87,8 +101,7 @@ def export(collection, *, format: str, out: str | os.PathLike, tag: str | None =
         by = [by] if isinstance(by, str) else list(by or [])
         group_field = "|".join(by) or None
         groups = saved.get("groups") or {}
-    registry_path = optout or state.optout_registry(ds)
-    registry = read_optout(registry_path) if registry_path else None
+    registry = registry_for(ds, optout)
     if format == "fiftyone":
         return _export_fiftyone(view, Path(out), registry, overwrite=bool(
             config is not None and config.overwrite))
@@ -115,11 +128,12 @@ def _export_fiftyone(view, out: Path, registry, *, overwrite: bool):
     fo = fiftyone()
     t0 = time.perf_counter()
     out = Path(out).absolute()
-    ids, consent, creators, shas, paths = view.values(
-        ["id", "consent", "creator", "sha256", "filepath"])
+    ids, consent, creators, shas, paths, sources, phashes = view.values(
+        ["id", "consent", "creator", "sha256", "filepath", "source", "phash"])
     dropped = []
-    for i, c, cr, sha, fp in zip(ids, consent, creators, shas, paths):
-        kind = registry.match(creator=cr, sha256=sha, filepath=fp) if registry else None
+    for i, c, cr, sha, fp, src, ph in zip(ids, consent, creators, shas, paths, sources, phashes):
+        kind = registry.match(creator=cr, sha256=sha, filepath=fp, source=src,
+                              phash=ph) if registry else None
         if c == "opted_out" or kind:
             dropped.append({"id": i, "reason": "opted_out" if c == "opted_out"
                             else f"optout_registry:{kind}"})

@@ -11,18 +11,20 @@ import itertools
 import logging
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.images import DECODE_NOTES, DEFAULT_MAX_PIXELS
-from ..core.inspect import FileInfo, inspect_files, scan_folder
+from ..core.images import DEFAULT_MAX_PIXELS
+from ..core.inspect import CONTENT_NOTES, INSPECT_VERSION, FileInfo, inspect_files, scan_folder
 from ..core.manifest import MANIFEST_SUFFIXES, Manifest, read_manifest
 from ..core.optout import OptOutRegistry, read_optout
+from ..core.precedence import SignalTally
 from ..core.records import RightsDefaults, build_record
 from ..errors import SourceNotFoundError
 from ..schema import CONTENT_FIELDS, is_reserved, load_fields
 from . import state
 from .fo import fiftyone
+from .load_report import LoadReport
 from .load_store import (
     Batch,
     Stored,
@@ -95,58 +97,6 @@ class LoadConfig(RightsDefaults):
         return RightsDefaults(**self.values())
 
 
-@dataclass
-class LoadReport:
-    """What a load did. ``to_dict()`` is the CLI's ``--json`` output."""
-
-    dataset: str
-    source: str
-    manifest: str | None
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    inspected: int = 0
-    filled_from_defaults: dict = field(default_factory=dict)
-    skipped: list[dict] = field(default_factory=list)
-    duplicates: list[dict] = field(default_factory=list)
-    unknown_license: list[dict] = field(default_factory=list)
-    opted_out: list[str] = field(default_factory=list)
-    ai_generated: list[str] = field(default_factory=list)
-    not_in_manifest: list[str] = field(default_factory=list)
-    missing_from_source: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    total: int = 0
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def frame(self, key: str = "skipped"):
-        """One of the report's lists as a pandas DataFrame (e.g. ``skipped``, ``duplicates``)."""
-        import pandas as pd
-
-        value = getattr(self, key)
-        return pd.DataFrame([v if isinstance(v, dict) else {"path": v} for v in value])
-
-    def summary(self) -> str:
-        """A few lines for people."""
-        lines = [
-            f"dataset {self.dataset!r}: {self.total} usable samples "
-            f"(added {self.added}, updated {self.updated}, unchanged {self.unchanged}; "
-            f"{self.inspected} file(s) read) in {self.seconds:.1f}s",
-            f"skipped {len(self.skipped)} bad file(s); {len(self.duplicates)} exact duplicate(s); "
-            f"{len(self.unknown_license)} unknown/invalid licence(s); "
-            f"{len(self.opted_out)} opted out; {len(self.ai_generated)} AI-generated",
-        ]
-        if self.filled_from_defaults:
-            filled = ", ".join(f"{k} {v}" for k, v in sorted(self.filled_from_defaults.items()))
-            lines.append(f"filled from the collection defaults: {filled}")
-        lines += [f"  skipped {s['path']}: {s['reason']}" for s in self.skipped]
-        lines += [f"  duplicate {d['path']} of {d['duplicate_of']}" for d in self.duplicates]
-        lines += [f"  warning: {w}" for w in self.warnings]
-        return "\n".join(lines)
-
-
 def _find_manifest(source: Path, manifest: str | os.PathLike | None) -> Path | None:
     if manifest is not None:
         return Path(manifest)
@@ -169,7 +119,8 @@ def _ensure_schema(ds, label_field: str | None) -> None:
     fo = fiftyone()
     kinds = {"string": (fo.StringField, {}), "int": (fo.IntField, {}),
              "float": (fo.FloatField, {}), "dict": (fo.DictField, {}),
-             "strings": (fo.ListField, {"subfield": fo.StringField})}
+             "strings": (fo.ListField, {"subfield": fo.StringField}),
+             "dicts": (fo.ListField, {"subfield": fo.DictField})}
     wanted = [(f.name, f.kind) for f in load_fields()]
     if label_field:
         wanted.append((label_field, "string"))
@@ -234,6 +185,10 @@ def load(
         manifest=str(manifest_path.absolute()) if manifest_path else None,
     )
     rows: dict[str, dict | None] = {}
+    if registry is not None:
+        report.warnings.extend(registry.warnings)
+        for warning in registry.warnings:
+            log.warning(warning)
     if parsed is not None:
         report.warnings.extend(parsed.warnings)
         for warning in parsed.warnings:
@@ -276,7 +231,9 @@ def load(
         if info is not None:
             known.append(info)
         else:
-            jobs.append((path, existing[path].sha256 if path in existing else None))
+            # A file inspected by an older version is decoded again, even if unchanged.
+            stored = existing.get(path)
+            jobs.append((path, stored.sha256 if stored is not None and stored.current else None))
     report.inspected = len(jobs)
     infos = _progress(
         itertools.chain(known, inspect_files(jobs, max_pixels=config.max_pixels,
@@ -284,10 +241,11 @@ def load(
         total=len(rows), enabled=config.progress, desc="inspecting")
 
     batch = Batch(fo, ds, report)
+    tally = SignalTally()
     last_commit = time.monotonic()
     try:
         for info in infos:
-            _take(info, rows[info.path], existing.get(info.path), batch, report,
+            _take(info, rows[info.path], existing.get(info.path), batch, report, tally,
                   registry=registry, defaults=defaults, label_field=labels_from_folders, root=root)
             if len(batch) >= config.commit_every or \
                     time.monotonic() - last_commit >= config.commit_seconds:
@@ -297,6 +255,7 @@ def load(
         # Interrupted (Ctrl-C) or not, what was inspected is kept: the next load resumes.
         batch.commit()
 
+    report.signals, report.signals_summary = tally.to_dict(), tally.summary()
     mark_duplicates(ds, report, set(rows))
     summarise(ds, report, set(rows), root)
     report.seconds = round(time.perf_counter() - t0, 3)
@@ -307,15 +266,21 @@ def load(
     return report
 
 
-def _take(info: FileInfo, row, stored: Stored | None, batch: Batch, report: LoadReport, *,
-          registry, defaults: RightsDefaults, label_field: str | None, root: Path) -> None:
+def _take(info: FileInfo, row, stored: Stored | None, batch: Batch, report: LoadReport,
+          tally: SignalTally, *, registry, defaults: RightsDefaults, label_field: str | None,
+          root: Path) -> None:
     """Turn one inspected file into a new sample, an update, or a skip."""
     if not info.ok:
         report.skipped.append({"path": info.path, "reason": info.reason, "detail": info.detail})
         if stored is not None:
             batch.broken[stored.id] = info.reason
         return
+    if not info.decoded and stored is not None:  # unchanged bytes: the file's own signals
+        info.signals = stored.signals
     fields, issues = build_record(row, info, registry=registry, defaults=defaults)
+    tally.add(fields, info.signals_checked)
+    if fields["rights_conflicts"]:
+        report.rights_conflicts.append({"path": info.path, "conflicts": fields["rights_conflicts"]})
     for key, source in fields["rights_sources"].items():
         if source == "default":
             report.filled_from_defaults[key] = report.filled_from_defaults.get(key, 0) + 1
@@ -324,8 +289,9 @@ def _take(info: FileInfo, row, stored: Stored | None, batch: Batch, report: Load
         fields[label_field] = _folder_label(info.path, root)
     if info.decoded:
         fields.update({k: getattr(info, k) for k in CONTENT_FIELDS})
+        fields["inspect_version"] = INSPECT_VERSION
     else:  # unchanged bytes: what decoding noted last time still holds
-        issues = sorted(set(issues) | (set(stored.issues) & DECODE_NOTES))
+        issues = sorted(set(issues) | (set(stored.issues) & CONTENT_NOTES))
     fields["file_mtime"] = info.file_mtime
     fields["load_issues"] = issues
     if stored is not None:

@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.inspect import FileInfo
+from ..core.inspect import INSPECT_VERSION, FileInfo
 from ..core.records import exact_duplicates
 from .fo import UNUSABLE_TAG, usable
 
@@ -29,20 +29,29 @@ class Stored:
     size: int | None
     mtime: float | None
     unusable: bool
+    signals: list[dict]
+    version: int | None
+
+    @property
+    def current(self) -> bool:
+        """Inspected by this version: its content fields need no new decode."""
+        return self.version == INSPECT_VERSION
 
 
 def stored_files(ds) -> dict[str, Stored]:
     if not len(ds):
         return {}
-    ids, fps, shas, issues, sizes, mtimes, tags = ds.values(
-        ["id", "filepath", "sha256", "load_issues", "file_size", "file_mtime", "tags"])
-    return {norm(fp): Stored(i, s, iss or [], size, mt, UNUSABLE_TAG in (tg or []))
-            for i, fp, s, iss, size, mt, tg in zip(ids, fps, shas, issues, sizes, mtimes, tags)}
+    fields = ["id", "filepath", "sha256", "load_issues", "file_size", "file_mtime", "tags",
+              "rights_signals", "inspect_version"]
+    return {norm(fp): Stored(i, s, iss or [], size, mt, UNUSABLE_TAG in (tg or []),
+                             list(sig or []), ver)
+            for i, fp, s, iss, size, mt, tg, sig, ver in zip(*ds.values(fields))}
 
 
 def unchanged_by_stat(path: str, stored: Stored | None) -> FileInfo | None:
     """A FileInfo for a file whose size and mtime match the stored ones, else None."""
-    if stored is None or stored.unusable or stored.sha256 is None or stored.mtime is None:
+    if stored is None or stored.unusable or stored.sha256 is None or stored.mtime is None \
+            or not stored.current:
         return None
     try:
         st = os.stat(path)

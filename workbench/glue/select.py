@@ -20,7 +20,25 @@ from .gaps import check_field
 
 DEFAULT_TAG = "selected"
 #: The fields the selection reads besides the grouping fields.
-_RECORD_FIELDS = (*RIGHTS_FIELDS, "license_status", "sha256", "phash", "width", "height")
+_RECORD_FIELDS = (*RIGHTS_FIELDS, "license_status", "sha256", "phash", "width", "height",
+                  "filepath")
+
+
+def registry_for(collection, optout=None):
+    """The opt-out registry that applies: ``optout`` if given, else the one recorded at load.
+
+    It is read again on every call, so entries added since loading apply.
+
+    Raises
+    ------
+    OptOutError
+        The registry recorded at load can no longer be read: nothing is selected or
+        exported until it is restored or another is given.
+    """
+    from ..core.optout import read_optout
+
+    path = optout or state.optout_registry(collection)
+    return read_optout(path) if path else None
 
 
 def _records(collection, by: Sequence[str]) -> pd.DataFrame:
@@ -67,12 +85,14 @@ def _aligned_embeddings(collection, ids: list[str], model: str | None) -> np.nda
 
 def select_balanced(collection, n: int, by: str | Sequence[str] = "style", *,
                     config: SelectConfig = SelectConfig(), model: str | None = None,
-                    tag: str = DEFAULT_TAG) -> Selection:
+                    tag: str = DEFAULT_TAG, optout: str | None = None) -> Selection:
     """Select ``n`` samples balanced by ``by``: rights-clean, deduplicated, reproducible.
 
     The pipeline order is fixed: rights filter, duplicates (exact and near), per-creator
     cap, balancing (``cap``, ``quota`` or ``diverse``). Every excluded sample gets its
-    reason. The result is saved on the dataset as tag ``tag``, a saved view of the same
+    reason. The opt-out registry (``optout``, else the one given at load) is read again
+    first: an entry added since loading still opts its matches out, and
+    ``params["optout_registry"]`` says how many it removed. The result is saved on the dataset as tag ``tag``, a saved view of the same
     name and a JSON record, so it can be reloaded with :func:`load_selection`.
 
     Examples
@@ -86,10 +106,14 @@ def select_balanced(collection, n: int, by: str | Sequence[str] = "style", *,
     fields = [by] if isinstance(by, str) else list(by)
     for f in fields:
         check_field(collection, f)
-    records = _records(collection, fields)
+    from ..core.optout import mark_opted_out
+
+    records, matched = mark_opted_out(_records(collection, fields), registry_for(collection, optout))
     X = _aligned_embeddings(collection, records["id"].tolist(), model) \
         if _needs_embeddings(config) else None
     selection = core_select(records, X, n, by=by, config=config)
+    selection.params["optout_registry"] = {"matched_since_load": matched,
+                                           "removed": sum(matched.values())}
     save_selection(collection, selection, tag)
     return selection
 
