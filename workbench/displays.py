@@ -62,3 +62,26 @@ def show_samples(collection, label: str | None = None, n: int = 12, size: int = 
 
     paths, captions = first_samples(collection, n, label)
     return show_strip(paths, captions, size=size, title=title)
+
+
+def field_choice(collection, value: str | None, label: str = "balance by"):
+    """A control to pick a field people group by (internal bookkeeping is left out).
+
+    Examples
+    --------
+    >>> by = wb.field_choice(ds, "style")   # doctest: +SKIP
+    >>> by        # the control shows; in the next cell, by.value  # doctest: +SKIP
+    """
+    from .glue.gaps import groupable_fields
+    from .viz.controls import choice
+
+    fields = groupable_fields(collection)
+    return choice(fields, value if value in fields else None, label)
+
+
+def targets_choice(collection, by: str, value=None, label: str = "target share per group"):
+    """Sliders for a target share per value of ``by`` (even by default)."""
+    from .glue.gaps import group_values
+    from .viz.controls import shares
+
+    return shares(group_values(collection, by), value, label)

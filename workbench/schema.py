@@ -88,6 +88,11 @@ FIELDS: tuple[FieldSpec, ...] = (
               "notes from loading: license_unknown, exif_rotated, reduced_on_load, ..."),
     FieldSpec("duplicate_of", "string", _LOAD, True,
               "filepath of the first sample with the same bytes"),
+    FieldSpec("quality_scores", "dict", _LOAD, True,
+              "image quality figures from the load's one small decode (content, padding, "
+              "brightest, darkest, sharpness)"),
+    FieldSpec("quality_issues", "strings", "workbench.glue.quality", False,
+              "quality checks the image failed, judged against its collection"),
     FieldSpec("emb_", "vector", "workbench.glue.embed", True,
               "embedding vector, one field per model (emb_<model>, emb_<model>_norm)",
               pattern=True),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..core.projection import MapConfig
+from ..core.quality import CHECKS, QualityPolicy
 from ..glue.gaps import find_gaps
 from ..glue.maps import METHODS, compute_map
 from .base import CommandResult, bound
@@ -34,6 +35,17 @@ def _cmd_gaps(args: argparse.Namespace) -> CommandResult:
         payload["html"] = str(gaps.to_html(args.html).resolve())
         text += f"\ncoverage report: {payload['html']}"
     return CommandResult(payload, text)
+
+
+def _cmd_quality(args: argparse.Namespace) -> CommandResult:
+    from ..glue.fo import get_dataset
+    from ..glue.quality import check_quality
+
+    policy = QualityPolicy(resolution=args.resolution, max_aspect=args.max_aspect,
+                           exclude=tuple(args.exclude) if args.exclude is not None
+                           else QualityPolicy().exclude)
+    report = check_quality(get_dataset(args.name), policy)
+    return CommandResult(report.to_dict(), report.summary())
 
 
 def add_embeddings_option(parser: argparse.ArgumentParser, owner) -> None:
@@ -66,3 +78,15 @@ def register(sub) -> None:
           help="skip clustering")
     add_embeddings_option(p, find_gaps)
     p.set_defaults(func=_cmd_gaps)
+
+    p = sub.add_parser("quality", help="blank, dark, washed out, blurry, padded, small or "
+                                       "extreme-aspect images, judged against the collection")
+    p.add_argument("name", help="dataset name")
+    bound(p, "--resolution", owner=QualityPolicy, field="resolution", type=int,
+          help="training resolution: smaller images are flagged below_resolution")
+    bound(p, "--max-aspect", owner=QualityPolicy, field="max_aspect", type=float,
+          help="long side / short side above which an image is flagged extreme_aspect")
+    p.add_argument("--exclude", nargs="*", choices=list(CHECKS), metavar="CHECK",
+                   help="checks whose flag excludes an image from selection (default: "
+                        f"{' '.join(QualityPolicy().exclude)}; any of {', '.join(CHECKS)})")
+    p.set_defaults(func=_cmd_quality)

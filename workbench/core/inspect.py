@@ -16,10 +16,11 @@ from pathlib import Path
 from .hashing import sha256_and_markers
 from .images import DECODE_NOTES, DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, ImageDecodeError, open_rgb
 from .provenance import METADATA_NOTES, FileSignals, read_c2pa, read_header
+from .quality_scores import quality_scores
 
 #: What an inspection produces; stored with each sample, so that a file inspected by an
 #: older version is inspected again rather than trusted as unchanged.
-INSPECT_VERSION = 2
+INSPECT_VERSION = 3
 #: Notes that hold for as long as a file's bytes are unchanged.
 CONTENT_NOTES = DECODE_NOTES | METADATA_NOTES
 
@@ -40,6 +41,7 @@ class FileInfo:
     notes: list[str] = field(default_factory=list)
     signals: list[dict] = field(default_factory=list)
     signals_checked: list[str] = field(default_factory=list)
+    quality: dict[str, float] | None = None
     reason: str | None = None
     detail: str = ""
     decoded: bool = False
@@ -116,6 +118,7 @@ def inspect_file(
     info.notes = decoded.notes + found.notes
     info.signals, info.signals_checked = found.to_dicts(), sorted(set(found.checked))
     info.phash = str(imagehash.phash(img))
+    info.quality = quality_scores(img)
     info.decoded = True
     return info
 

@@ -137,6 +137,18 @@ def front_matter(items: Sequence[Item], context: ExportContext, fmt: str) -> str
     return "---\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True) + "---\n"
 
 
+def _quality_section(quality: Mapping, excluded: Mapping[str, int]) -> str:
+    """The collection's quality flags, how each threshold was set, and what was excluded."""
+    rows = [(check, count, excluded.get(f"quality:{check}", 0),
+             quality.get("basis", {}).get(check, ""))
+            for check, count in quality.get("flagged", {}).items()]
+    return ("\n## Quality\n\n"
+            f"Every image of the collection ({quality.get('checked', 0)}) was checked against "
+            "the collection's own distribution (an absolute floor only for blank images).\n\n"
+            + _table(["check", "flagged in the collection", "excluded from this selection",
+                      "threshold"], rows))
+
+
 def _signals_section(acc: Mapping) -> str:
     """The rights signals read from the files, and what they excluded (counts only)."""
     n = acc.get("candidates") or 0
@@ -238,6 +250,9 @@ def write_card(stage: Path, items: Sequence[Item], *, fmt: str, config: ExportCo
         out.append(_signals_section(context.rights_signals))
     out.append("\nOnly counts are recorded here; no opted-out identity or file appears in this "
                "export.\n")
+
+    if context.quality:
+        out.append(_quality_section(context.quality, context.excluded or {}))
 
     out.append("\n## Curation log\n\n")
     rows = [("group field", context.group_field), ("seed", context.seed),

@@ -92,6 +92,9 @@ class ExportContext:
         :func:`workbench.core.precedence.signal_accounting`): the signals checked, the
         exclusions by signal source, AI-generated images found from file metadata, and
         manifest/file conflicts. Counts only.
+    quality
+        The collection's quality check: ``checked``, ``flagged`` (check -> count) and
+        ``basis`` (check -> how its threshold was set).
     package_versions
         Package name to version; when ``None`` the card lists the installed versions
         of the packages the workbench uses.
@@ -117,6 +120,7 @@ class ExportContext:
     excluded: Mapping[str, int] | None = None
     optout_excluded: int | None = None
     rights_signals: Mapping[str, Any] | None = None
+    quality: Mapping[str, Any] | None = None
     package_versions: Mapping[str, str] | None = None
     created: str | _dt.datetime | None = None
     description: str | None = None

@@ -59,6 +59,24 @@ def _table(df: pd.DataFrame, status_col: str | None = None) -> str:
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
+def _quality_section(quality: dict, id_to_path: dict[str, str]) -> str:
+    """Counts per check with the threshold each crossed, and a strip of examples."""
+    n = max(quality["checked"], 1)
+    rows = []
+    for check, count in quality["counts"].items():
+        t = quality["thresholds"].get(check, {})
+        rows.append({"check": check, "flagged": count, "share": count / n,
+                     "threshold": t.get("basis", "")})
+    parts = [f"<h2>Quality ({quality['checked']} images checked)</h2>",
+             "<p class=note>Thresholds come from this collection's own distribution "
+             "(median and spread), with an absolute floor only for blank images.</p>",
+             _table(pd.DataFrame(rows))]
+    for check, ids in quality["examples"].items():
+        paths = [id_to_path[i] for i in ids if i in id_to_path]
+        parts.append(strip_html(paths, size=72, title=f"{check}: {quality['counts'][check]}"))
+    return "".join(parts)
+
+
 def write_report(gaps, path: str | Path) -> Path:
     """Write the coverage report for a :class:`~workbench.glue.gaps.Gaps` result."""
     path = Path(path)
@@ -108,6 +126,9 @@ def write_report(gaps, path: str | Path) -> Path:
         for row in gaps.probes.itertuples(index=False):
             paths = [id_to_path[i] for i in row.nearest_ids[:8] if i in id_to_path]
             parts.append(strip_html(paths, size=64, title=f"nearest to “{row.concept}”"))
+
+    if gaps.quality is not None:
+        parts.append(_quality_section(gaps.quality, id_to_path))
 
     extra = []
     if gaps.outliers is not None:

@@ -48,8 +48,12 @@ def _context(ds, tag: str | None, group_field: str | None):
         key = reason_key(reason)
         excluded_counts[key] = excluded_counts.get(key, 0) + 1
     run = state.embedding_runs(ds).get(state.last_embedding_field(ds) or "")
+    quality = state.quality_run(ds)
     return ExportContext(
         rights_signals=_signal_accounting(ds, saved) if saved else None,
+        quality={"checked": quality["checked"], "flagged": quality["flagged"],
+                 "basis": {c: t["basis"] for c, t in quality["thresholds"].items()}}
+        if quality else None,
         dataset_name=ds.name, group_field=group_field, selection_params=params or None,
         seed=saved.get("seed"), embedding_model=run.model if run else None,
         counts_before={c["group"]: c["before"] for c in counts} if counts else None,

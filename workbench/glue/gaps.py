@@ -27,12 +27,28 @@ CLUSTER_FIELD = "cluster"
 
 
 
+def groupable_fields(collection) -> list[str]:
+    """The fields people group by: everything but FiftyOne's and the workbench's
+    bookkeeping."""
+    return sorted(f for f in collection.get_field_schema() if not is_internal(f))
+
+
+def group_values(collection, by: str) -> list[str]:
+    """The values ``by`` takes on the usable samples, most common first (``(missing)``
+    for samples without one)."""
+    from collections import Counter
+
+    check_field(collection, by)
+    counts = Counter("(missing)" if v in (None, "") else str(v)
+                     for v in usable(collection).values(by))
+    return [v for v, _ in counts.most_common()]
+
+
 def check_field(collection, name: str) -> None:
     """Raise a clear error listing the fields one can group by when ``name`` is not one."""
-    schema = collection.get_field_schema()
-    if name not in schema:
-        fields = sorted(f for f in schema if not is_internal(f))
-        raise UnknownFieldError(f"field {name!r} does not exist; available fields: {fields}")
+    if name not in collection.get_field_schema():
+        raise UnknownFieldError(f"field {name!r} does not exist; available fields: "
+                                f"{groupable_fields(collection)}")
 
 
 @dataclass
@@ -130,6 +146,7 @@ class Gaps:
     groups: dict[str, object] = field(default_factory=dict, repr=False)
     map: MapData | None = None
     map_note: str | None = None
+    quality: dict | None = None
     clusters: Clusters | None = None
     probes: pd.DataFrame | None = None
     probe_note: str | None = None
@@ -159,6 +176,9 @@ class Gaps:
             out["concepts_note"] = self.probe_note
         if self.outliers is not None:
             out["outliers"] = int(self.outliers["outlier"].sum())
+        if self.quality is not None:
+            out["quality"] = {"checked": self.quality["checked"],
+                              "flagged": self.quality["counts"]}
         if self.sparse is not None:
             out["sparse_regions"] = len(self.sparse)
         return out
@@ -187,6 +207,21 @@ class Gaps:
         from ..exporters.coverage import write_report
 
         return write_report(self, path)
+
+
+def _quality_overview(collection, examples: int = 8) -> dict | None:
+    """The latest quality check, for showing: counts, thresholds, a few flagged ids."""
+    run = state.quality_run(collection)
+    if run is None or not collection.has_sample_field("quality_issues"):
+        return None
+    ids, issues = usable(collection).values(["id", "quality_issues"])
+    flagged: dict[str, list[str]] = {}
+    for sample_id, found in zip(ids, issues):
+        for check in found or []:
+            flagged.setdefault(check, []).append(sample_id)
+    return {"checked": run["checked"], "counts": run["flagged"],
+            "thresholds": run["thresholds"],
+            "examples": {c: v[:examples] for c, v in flagged.items()}}
 
 
 def read_concepts(path: str | Path) -> list[str]:
@@ -223,6 +258,7 @@ def find_gaps(collection, by: str, *, targets: Mapping[str, float] | str | Path 
     gaps = Gaps(dataset=state.dataset_of(collection).name, by=by, representation=rep,
                 creators=creators, samples=len(sample_ids),
                 filepaths=dict(zip(sample_ids, filepaths)), groups=dict(zip(sample_ids, values)))
+    gaps.quality = _quality_overview(collection)
     try:
         from .maps import get_map
 

@@ -20,7 +20,7 @@ from ..core.manifest import MANIFEST_SUFFIXES, Manifest, read_manifest
 from ..core.optout import OptOutRegistry, read_optout
 from ..core.precedence import SignalTally
 from ..core.records import RightsDefaults, build_record
-from ..errors import SourceNotFoundError
+from ..errors import NothingToLoadError, SourceNotFoundError
 from ..schema import CONTENT_FIELDS, is_reserved, load_fields
 from . import state
 from .fo import fiftyone
@@ -215,6 +215,13 @@ def load(
                 rows[key] = None
                 if parsed is not None:
                     report.not_in_manifest.append(key)
+    if not rows:
+        from ..core.images import IMAGE_EXTENSIONS
+
+        raise NothingToLoadError(
+            f"no image to load in {source}: expected image files "
+            f"({', '.join(sorted(IMAGE_EXTENSIONS))}) in the folder or its sub-folders, "
+            "or a manifest that lists some")
 
     fo = fiftyone()
     ds = fo.load_dataset(name) if fo.dataset_exists(name) else fo.Dataset(name)
@@ -258,6 +265,11 @@ def load(
     report.signals, report.signals_summary = tally.to_dict(), tally.summary()
     mark_duplicates(ds, report, set(rows))
     summarise(ds, report, set(rows), root)
+    if report.total:
+        from .quality import check_quality
+
+        # From the scores the inspection stored: the collection changed, so re-judge all.
+        report.quality = check_quality(ds).result.counts
     report.seconds = round(time.perf_counter() - t0, 3)
     state.add_load_report(ds, {k: v for k, v in report.to_dict().items()
                                if not isinstance(v, list)} | {"skipped": len(report.skipped)})
@@ -289,6 +301,7 @@ def _take(info: FileInfo, row, stored: Stored | None, batch: Batch, report: Load
         fields[label_field] = _folder_label(info.path, root)
     if info.decoded:
         fields.update({k: getattr(info, k) for k in CONTENT_FIELDS})
+        fields["quality_scores"] = info.quality
         fields["inspect_version"] = INSPECT_VERSION
     else:  # unchanged bytes: what decoding noted last time still holds
         issues = sorted(set(issues) | (set(stored.issues) & CONTENT_NOTES))

@@ -27,6 +27,7 @@ class LoadReport:
     warnings: list[str] = field(default_factory=list)
     signals: dict = field(default_factory=dict)
     rights_conflicts: list[dict] = field(default_factory=list)
+    quality: dict = field(default_factory=dict)
     total: int = 0
     seconds: float = 0.0
 
@@ -56,6 +57,9 @@ class LoadReport:
         ]
         if self.signals:
             lines.append(self.signals_summary)
+        if self.quality:
+            flagged = ", ".join(f"{k} {v}" for k, v in self.quality.items() if v) or "none"
+            lines.append(f"quality flags (against this collection): {flagged}")
         if self.filled_from_defaults:
             filled = ", ".join(f"{k} {v}" for k, v in sorted(self.filled_from_defaults.items()))
             lines.append(f"filled from the collection defaults: {filled}")

@@ -13,6 +13,7 @@ key                    what                                        written by
 ``last_embedding_field``  the field the latest embed wrote         :func:`record_embedding`
 ``maps``               one :class:`MapRun` per method              :func:`record_map`
 ``clusters``           the latest :class:`ClusterRun`              :func:`record_clusters`
+``quality``            the latest quality thresholds and counts    :func:`record_quality`
 ``selections``         saved selections by tag                     :func:`save_selection`
 =====================  ==========================================  ======================
 """
@@ -31,6 +32,7 @@ _LAST_EMBEDDING = "last_embedding_field"
 _MAPS = "maps"
 _CLUSTERS = "clusters"
 _SELECTIONS = "selections"
+_QUALITY = "quality"
 _KEEP_REPORTS = 20
 
 
@@ -190,6 +192,18 @@ def cluster_run(collection) -> ClusterRun | None:
 
 def record_clusters(collection, run: ClusterRun) -> None:
     _write(collection, _CLUSTERS, asdict(run))
+
+
+# -- quality ---------------------------------------------------------------------------
+
+def quality_run(collection) -> dict | None:
+    """The latest quality check: ``policy``, ``thresholds`` (with their basis),
+    ``flagged`` (check -> count) and ``checked``."""
+    return _info(collection).get(_QUALITY)
+
+
+def record_quality(collection, run: dict) -> None:
+    _write(collection, _QUALITY, run)
 
 
 # -- selections ------------------------------------------------------------------------

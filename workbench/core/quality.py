@@ -1,0 +1,332 @@
+"""Quality judgements relative to the collection: which images are blank, dark, washed out,
+blurry, mostly padding, below the training resolution or of an extreme aspect ratio.
+
+Pure numpy/pandas. The scores come from :func:`workbench.core.quality_scores.quality_scores`
+(one small decode per image); :func:`judge_quality` turns a whole collection's scores and
+header sizes into a :class:`QualityResult`, in which every flag records its score, the
+threshold it crossed and why that threshold (:class:`Flag`).
+
+How a picture check sets its threshold
+--------------------------------------
+Each picture check looks at one score on a log2 scale where lower is worse (table below).
+Its threshold sits ``gap`` below the collection's median, where ``gap`` is ``z`` robust
+standard deviations (``1.4826 * MAD``), kept within the check's ``(min, max)`` gap:
+
+* the median is where the collection is; it moves by little while fewer than half of the
+  images share a defect;
+* ``z * MAD`` widens the gap for a collection whose images vary a lot;
+* the minimum gap keeps a collection of near-identical images (MAD 0, as the highlights of
+  clip art on white are) from flagging trivial differences;
+* the maximum gap keeps a very varied collection, or one where many images share a
+  defect (which inflates the MAD), from flagging nothing at all.
+
+=================  ===========  ==================================  =================
+check              score        judged on (log2; lower is worse)    gap, default
+=================  ===========  ==================================  =================
+``blank``          content      content share                       4 to 6 octaves
+``dark``           brightest    brightest + 1 (stops)               1.5 to 2 stops
+``washed_out``     darkest      256 - darkest (stops below white)   1.5 to 2 stops
+``blurry``         sharpness    sharpness                           0.5 to 1 octave
+``mostly_padding`` padding      1 - padding (content box share)     2 to 3 octaves
+=================  ===========  ==================================  =================
+
+The one absolute floor is physical: an image in which nothing differs visibly from its
+background (``content <= blank_floor``; a fully transparent image arrives as one flat
+colour) is blank whatever the collection. It gets no other picture flag and takes no part
+in the statistics. A collection smaller than ``min_collection`` is judged against
+reference statistics instead (:data:`REFERENCE`, measured on 796 real clip-art images).
+
+The two size checks follow the training set-up, not the collection: ``below_resolution``
+(``sqrt(width * height) < resolution``: the trainer would have to upscale it) and
+``extreme_aspect`` (long side / short side above ``max_aspect``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+from .quality_result import Flag, QualityResult, Threshold
+from .quality_scores import SCORE_NAMES
+from .results import to_jsonable
+
+__all__ = ["CHECKS", "PICTURE_CHECKS", "REFERENCE", "SIZE_CHECKS", "Flag", "QualityPolicy",
+           "QualityResult", "Threshold", "judge_quality"]
+
+#: Checks that judge the picture, from its scores, against the collection.
+PICTURE_CHECKS = ("blank", "dark", "washed_out", "blurry", "mostly_padding")
+#: Checks that judge the header size against the training set-up.
+SIZE_CHECKS = ("below_resolution", "extreme_aspect")
+#: Every check, in the order issues are listed.
+CHECKS = PICTURE_CHECKS + SIZE_CHECKS
+
+#: Per picture check: (score, the log2 scale's unit and quantity, to log2, back to the score,
+#: whether a defect is a *high* score).
+_SCALES = {
+    "blank": ("content", "octaves", "content", np.log2, np.exp2, False),
+    "dark": ("brightest", "stops", "brightest + 1", lambda v: np.log2(v + 1.0),
+             lambda t: np.exp2(t) - 1.0, False),
+    "washed_out": ("darkest", "stops", "256 - darkest", lambda v: np.log2(256.0 - v),
+                   lambda t: 256.0 - np.exp2(t), True),
+    "blurry": ("sharpness", "octaves", "sharpness", np.log2, np.exp2, False),
+    "mostly_padding": ("padding", "octaves", "1 - padding", lambda v: np.log2(1.0 - v),
+                       lambda t: 1.0 - np.exp2(t), True),
+}
+
+#: Default ``(min, max)`` gap below the collection's median, in the check's log2 unit.
+DEFAULT_GAPS: Mapping[str, tuple[float, float]] = MappingProxyType({
+    "blank": (4.0, 6.0),          # a sixteenth of the typical visible content, or less
+    "dark": (1.5, 2.0),           # highlights 2.8x dimmer than typical
+    "washed_out": (1.5, 2.0),     # the deepest tone 2.8x closer to white than typical
+    "blurry": (0.5, 1.0),         # edges (up to) twice as wide as typical
+    "mostly_padding": (2.0, 3.0),  # the picture fills a quarter of its typical share
+})
+
+#: Reference statistics for collections below ``min_collection``: per score, the median
+#: and the robust spread (1.4826 MAD, log2 units) of the Tux Paint stamps (796 clip-art
+#: images, Debian tuxpaint-stamps-default 2022.06.04; see docs/benchmarks.md).
+REFERENCE: Mapping[str, tuple[float, float]] = MappingProxyType({
+    "content": (0.48, 0.74), "brightest": (255.0, 0.0), "darkest": (0.0, 0.0),
+    "sharpness": (0.80, 0.37), "padding": (0.08, 0.11),
+})
+
+
+@dataclass(frozen=True)
+class QualityPolicy:
+    """Which quality checks run, which exclude an item from selection, and their limits.
+
+    Attributes
+    ----------
+    checks
+        Checks to run, any of :data:`CHECKS`.
+    exclude
+        Checks whose flag excludes an item from selection (reason ``quality:<check>``);
+        the others are reported only. By default the four that mean the picture itself
+        would teach a model the wrong thing. ``below_resolution`` is off because icon
+        and clip-art collections are almost all below 512 px; ``extreme_aspect`` and
+        ``mostly_padding`` because bucketing or cropping can fix them.
+    resolution
+        Training resolution (pixels, the side of a square bucket): ``below_resolution``
+        flags ``sqrt(width * height) < resolution``.
+    max_aspect
+        ``extreme_aspect`` flags long side / short side above this (kohya's buckets at
+        512 span about 4:1).
+    z
+        Robust z (in units of 1.4826 MAD) of a picture check's gap below the median.
+    gaps
+        ``check -> (min, max)`` gap in the check's log2 unit; given checks replace
+        :data:`DEFAULT_GAPS`, the rest keep their defaults.
+    min_collection
+        Fewest judged images for collection statistics; below it :data:`REFERENCE` is used.
+    blank_floor
+        ``content`` at or below which an image is blank whatever the collection (0.0:
+        not one pixel differs visibly from the background).
+
+    Examples
+    --------
+    >>> policy = QualityPolicy(resolution=1024, exclude=("blank",))
+    >>> policy.gaps["blurry"]
+    (0.5, 1.0)
+    >>> QualityPolicy(checks=("blurry", "sharp"))
+    Traceback (most recent call last):
+    ...
+    ValueError: QualityPolicy.checks must be among ('blank', 'dark', 'washed_out', 'blurry', \
+'mostly_padding', 'below_resolution', 'extreme_aspect'); got unknown ['sharp']
+    """
+
+    checks: tuple[str, ...] = CHECKS
+    exclude: tuple[str, ...] = ("blank", "dark", "washed_out", "blurry")
+    resolution: int = 512
+    max_aspect: float = 4.0
+    z: float = 3.5
+    gaps: Mapping[str, tuple[float, float]] = field(default_factory=dict, hash=False)
+    min_collection: int = 50
+    blank_floor: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("checks", "exclude"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                raise TypeError(f"QualityPolicy.{name} must be a list of check names; got "
+                                 f"the string {value!r} (write ({value!r},))")
+            unknown = [c for c in value if c not in CHECKS]
+            if unknown:
+                raise ValueError(f"QualityPolicy.{name} must be among {CHECKS}; got unknown "
+                                 f"{unknown}")
+            object.__setattr__(self, name, tuple(value))
+        unknown = [c for c in self.gaps if c not in PICTURE_CHECKS]
+        if unknown:
+            raise ValueError(f"QualityPolicy.gaps keys must be among {PICTURE_CHECKS}; got "
+                             f"unknown {unknown}")
+        gaps = {**DEFAULT_GAPS, **{k: tuple(float(x) for x in v) for k, v in self.gaps.items()}}
+        for check, pair in gaps.items():
+            if len(pair) != 2 or not 0 <= pair[0] <= pair[1]:
+                raise ValueError(f"QualityPolicy.gaps[{check!r}] must be (min, max) with "
+                                 f"0 <= min <= max; got {pair}")
+        object.__setattr__(self, "gaps", gaps)
+        positive = {"resolution": self.resolution, "z": self.z,
+                    "min_collection": self.min_collection}
+        for name, value in positive.items():
+            if not value > 0:
+                raise ValueError(f"QualityPolicy.{name} must be > 0; got {value!r}")
+        if not self.max_aspect >= 1:
+            raise ValueError(f"QualityPolicy.max_aspect must be >= 1; got {self.max_aspect!r}")
+        if not 0 <= self.blank_floor < 1:
+            raise ValueError(f"QualityPolicy.blank_floor must be in [0, 1); got "
+                             f"{self.blank_floor!r}")
+
+    def to_dict(self) -> dict:
+        """Every setting as plain JSON-ready Python."""
+        return to_jsonable(asdict(self))
+
+
+def judge_quality(
+    scores: Sequence[Mapping[str, float] | None] | pd.DataFrame,
+    widths: Sequence[int | None],
+    heights: Sequence[int | None],
+    policy: QualityPolicy | None = None,
+    *,
+    ids: Sequence | None = None,
+) -> QualityResult:
+    """Judge a collection's quality scores and header sizes against the collection itself.
+
+    Parameters
+    ----------
+    scores
+        Per item, the dict :func:`~workbench.core.quality_scores.quality_scores` returned
+        (or ``None`` for an item that was not decoded: only its size is judged), or a
+        DataFrame with those columns.
+    widths, heights
+        Header sizes in pixels, in the same order (``None`` where unknown).
+    policy
+        The checks and their limits; default :class:`QualityPolicy()`.
+    ids
+        Item ids (sample ids or paths); default ``0 .. n-1``.
+
+    Returns
+    -------
+    QualityResult
+
+    Raises
+    ------
+    ValueError
+        When the lengths differ, or a score is missing from an item's scores.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> scores = [{"content": c, "padding": 0.1, "brightest": 255.0, "darkest": 10.0,
+    ...            "sharpness": s} for c, s in zip(rng.uniform(0.3, 0.7, 60),
+    ...                                            rng.uniform(0.6, 1.0, 60))]
+    >>> scores[0] = {**scores[0], "content": 0.0}      # fully transparent: one flat colour
+    >>> scores[1] = {**scores[1], "sharpness": 0.28}   # blurred
+    >>> result = judge_quality(scores, [600] * 60, [600] * 60)
+    >>> result.issues[:3]
+    [['blank'], ['blurry'], []]
+    >>> result.flags[1][0]  # doctest: +NORMALIZE_WHITESPACE +ELLIPSIS
+    Flag(check='blurry', score=0.28, threshold=0.436...,
+         basis='collection median sharpness 0.848, 0.96 octaves below it on log2(sharpness)
+                (3.5 MAD = 0.96, kept within [0.5, 1])')
+    >>> result.exclusions()
+    {0: 'quality:blank', 1: 'quality:blurry'}
+    """
+    policy = policy if policy is not None else QualityPolicy()
+    table = _score_table(scores)
+    n = len(table)
+    for name, values in (("widths", widths), ("heights", heights), ("ids", ids)):
+        if values is not None and len(values) != n:
+            raise ValueError(f"{name} must have one entry per item ({n} scores); got "
+                             f"{len(values)}")
+    ids = list(range(n)) if ids is None else list(ids)
+    width = pd.to_numeric(pd.Series(list(widths), dtype=object), errors="coerce").to_numpy(float)
+    height = pd.to_numeric(pd.Series(list(heights), dtype=object), errors="coerce").to_numpy(float)
+    sizes = pd.DataFrame({"width": width, "height": height, "side": np.sqrt(width * height),
+                          "aspect": np.maximum(width, height) / np.minimum(width, height)})
+    blank = (table["content"] <= policy.blank_floor).to_numpy()
+    flags: list[list[Flag]] = [[] for _ in range(n)]
+    thresholds: dict[str, Threshold] = {}
+    for check in (c for c in CHECKS if c in policy.checks):
+        if check in PICTURE_CHECKS:
+            threshold, hit = _picture_check(check, table, blank, policy)
+        else:
+            threshold, hit = _size_check(check, sizes, policy)
+        thresholds[check] = threshold
+        score = sizes[threshold.score] if check in SIZE_CHECKS else table[threshold.score]
+        for i in np.flatnonzero(hit):
+            flags[i].append(Flag(check, float(score.iloc[i]), threshold.value, threshold.basis))
+        if check == "blank":
+            for i in np.flatnonzero(blank):  # never in ``hit``: they are not judged
+                flags[i].append(Flag("blank", float(table["content"].iloc[i]),
+                                     policy.blank_floor, _FLOOR_BASIS))
+    return QualityResult(ids=ids, flags=flags, thresholds=thresholds,
+                         scores=pd.concat([sizes, table], axis=1), policy=policy)
+
+
+_FLOOR_BASIS = "absolute floor: nothing differs visibly from the background"
+
+
+def _score_table(scores) -> pd.DataFrame:
+    """The scores as a float DataFrame with :data:`SCORE_NAMES` columns (NaN if missing)."""
+    if isinstance(scores, pd.DataFrame):
+        rows = scores
+    else:
+        rows = pd.DataFrame([dict(s) if s is not None else {} for s in scores],
+                            columns=list(SCORE_NAMES))
+        present = [s for s in scores if s is not None]
+        missing = sorted({k for s in present for k in SCORE_NAMES if k not in s})
+        if missing:
+            raise ValueError(f"every item's scores must hold {list(SCORE_NAMES)}; missing "
+                             f"{missing}")
+    absent = [k for k in SCORE_NAMES if k not in rows.columns]
+    if absent:
+        raise ValueError(f"scores must have columns {list(SCORE_NAMES)}; missing {absent}")
+    return rows.loc[:, list(SCORE_NAMES)].astype(float).reset_index(drop=True)
+
+
+def _picture_check(check: str, table: pd.DataFrame, blank: np.ndarray,
+                   policy: QualityPolicy) -> tuple[Threshold, np.ndarray]:
+    """The threshold for one picture check and which items fall past it."""
+    score, unit, quantity, to_log, from_log, high_is_bad = _SCALES[check]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logged = to_log(table[score].to_numpy(float))
+    judged = np.isfinite(logged) & ~blank
+    lo, hi = policy.gaps[check]
+    if judged.sum() >= policy.min_collection:
+        source, values = "collection", logged[judged]
+        centre = float(np.median(values))
+        spread = 1.4826 * float(np.median(np.abs(values - centre)))
+    else:
+        source = "reference"
+        median, spread = REFERENCE[score]
+        centre = float(to_log(median))
+    gap = float(np.clip(policy.z * spread, lo, hi))
+    value = float(from_log(centre - gap))
+    basis = (f"{source} median {score} {float(from_log(centre)):.3g}, {gap:.3g} {unit} below "
+             f"it on log2({quantity}) ({policy.z:g} MAD = {policy.z * spread:.2g}, kept "
+             f"within [{lo:g}, {hi:g}])")
+    with np.errstate(invalid="ignore"):
+        hit = judged & (logged < centre - gap)
+    return Threshold(check, score, value, high_is_bad, basis, source,
+                     median=float(from_log(centre)), spread=spread, gap=gap,
+                     n=int(judged.sum())), hit
+
+
+def _size_check(check: str, sizes: pd.DataFrame,
+                policy: QualityPolicy) -> tuple[Threshold, np.ndarray]:
+    """The threshold for one size check (from the policy) and which items fail it."""
+    if check == "below_resolution":
+        value = float(policy.resolution)
+        basis = (f"policy: training resolution {policy.resolution}; sqrt(width * height) "
+                 "below it means upscaling")
+        with np.errstate(invalid="ignore"):
+            hit = (sizes["side"] < value).to_numpy()
+        return Threshold(check, "side", value, False, basis, "policy"), hit
+    value = float(policy.max_aspect)
+    basis = f"policy: long side / short side above {policy.max_aspect:g}"
+    with np.errstate(invalid="ignore"):
+        hit = (sizes["aspect"] > value).to_numpy()
+    return Threshold(check, "aspect", value, True, basis, "policy"), hit
