@@ -8,13 +8,16 @@ saves as it goes, so an interrupted run resumes when it is run again.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .core.rights_filter import RightsPolicy
+from .errors import NothingToLoadError
 from .exporters.config import FORMATS
 from .glue.load import LoadConfig
 
@@ -77,14 +80,30 @@ class JourneyResult:
     dataset: str
     steps: dict = field(default_factory=dict)
     outputs: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"dataset": self.dataset, "steps": self.steps, "outputs": self.outputs}
+        return {"dataset": self.dataset, "steps": self.steps, "outputs": self.outputs,
+                "seconds": self.seconds}
 
     def summary(self) -> str:
+        total = sum(self.seconds.values()) or 1.0
         lines = [f"dataset {self.dataset!r}: outputs"]
         lines += [f"  {k:<16} {v}" for k, v in self.outputs.items()]
+        lines.append("time per step: " + ", ".join(
+            f"{k} {v:.1f}s ({v / total:.0%})" for k, v in self.seconds.items()))
         return "\n".join(lines)
+
+    @contextlib.contextmanager
+    def step(self, name: str, title: str | None = None):
+        """Announce a step on stderr and record how long it took."""
+        print(f"\n=== {title or name} ===", file=sys.stderr, flush=True)
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0)
+                                       + time.perf_counter() - start, 3)
 
 
 class NothingSelectableError(ValueError):
@@ -94,10 +113,6 @@ class NothingSelectableError(ValueError):
     def __init__(self, message: str, result: JourneyResult) -> None:
         super().__init__(message)
         self.result = result
-
-
-def _say(title: str) -> None:
-    print(f"\n=== {title} ===", file=sys.stderr, flush=True)
 
 
 def _rights_advice(source: Path, why: dict[str, int], licenses: list[str]) -> str:
@@ -149,6 +164,7 @@ def run_journey(source: str | os.PathLike, out: str | os.PathLike, *, name: str 
     from .glue.gaps import check_field, find_gaps
     from .glue.load import load
     from .glue.maps import compute_map
+    from .glue.quality import check_quality
     from .glue.select import rights_eligibility, select_balanced
 
     source = Path(source).expanduser()
@@ -157,57 +173,66 @@ def run_journey(source: str | os.PathLike, out: str | os.PathLike, *, name: str 
     res = JourneyResult(dataset=name)
     by = config.by or labels_from_folders or "style"
 
-    _say("load")
-    load_config = dataclasses.replace(config.load, progress=config.progress)
-    rep = load(source, name, manifest=manifest, labels_from_folders=labels_from_folders,
-               optout=optout, config=load_config)
-    echo(rep.summary())
-    res.steps["load"] = {k: rep.to_dict()[k] for k in
-                         ("added", "updated", "unchanged", "total", "filled_from_defaults")}
-    if rep.total == 0:
-        raise ValueError(f"no usable image in {source}: {len(rep.skipped)} file(s) skipped "
-                         "(see the load report); nothing to curate")
-    ds = get_dataset(name)
-    check_field(ds, by)
+    with res.step("load"):
+        load_config = dataclasses.replace(config.load, progress=config.progress,
+                                          check_quality=False)
+        rep = load(source, name, manifest=manifest, labels_from_folders=labels_from_folders,
+                   optout=optout, config=load_config)
+        echo(rep.summary())
+        res.steps["load"] = {k: rep.to_dict()[k] for k in
+                             ("added", "updated", "unchanged", "total", "filled_from_defaults")}
+        if rep.total == 0:
+            raise NothingToLoadError(f"no usable image in {source}: {len(rep.skipped)} "
+                                     "file(s) skipped (see the load report); nothing to curate")
+        ds = get_dataset(name)
+        check_field(ds, by)
 
-    _say(f"embed (model={config.model})")
-    emb = embed(ds, config=EmbedConfig(model=config.model, progress=config.progress))
-    echo(emb.summary())
-    res.steps["embed"] = {"model": emb.model, "computed": emb.computed, "cached": emb.cached,
-                          "failed": len(emb.failed)}
+    with res.step("quality"):
+        quality = check_quality(ds)
+        echo(quality.summary())
+        res.steps["quality"] = {"checked": len(quality.result), "flagged": quality.result.counts}
 
-    _say("map")
-    m = compute_map(ds)
-    echo(m.summary())
-    res.steps["map"] = m.to_dict()
+    with res.step("embed", f"embed (model={config.model})"):
+        emb = embed(ds, config=EmbedConfig(model=config.model, progress=config.progress))
+        echo(emb.summary())
+        res.steps["embed"] = {"model": emb.model, "computed": emb.computed,
+                              "cached": emb.cached, "failed": len(emb.failed)}
 
-    _say(f"gaps by {by}")
-    gaps = find_gaps(ds, by=by)
-    echo(gaps.summary())
-    html = gaps.to_html(out / "coverage.html")
-    res.outputs["coverage_report"] = str(html.resolve())
-    res.steps["gaps"] = {"groups": gaps.representation.to_dict()["groups"]}
+    with res.step("map"):
+        m = compute_map(ds)
+        echo(m.summary())
+        res.steps["map"] = m.to_dict()
 
-    eligible, why = rights_eligibility(ds, config.rights)
-    if eligible == 0:
-        licenses = sorted(set(ds.distinct("license")) - set(config.rights.allowed_licenses))
-        raise NothingSelectableError(_rights_advice(source, why, licenses), res)
+    with res.step("gaps", f"gaps by {by}"):
+        gaps = find_gaps(ds, by=by)
+        echo(gaps.summary())
+        html = gaps.to_html(out / "coverage.html")
+        res.outputs["coverage_report"] = str(html.resolve())
+        summary = gaps.to_dict()
+        res.steps["gaps"] = {key: summary[key] for key in ("groups", "clusters", "label_issues")
+                             if key in summary}
 
-    _say(f"select {config.n} balanced by {by}")
-    sel = select_balanced(ds, config.n, by=by, config=SelectConfig(
-        seed=config.seed, rights=config.rights, allow_fewer=True))
-    if len(sel) < config.n:
-        echo(f"only {len(sel)} image(s) are eligible (rights, duplicates); all are selected")
-    echo(sel.summary())
-    res.steps["select"] = sel.summary_dict()
+    with res.step("select", f"select {config.n} balanced by {by}"):
+        eligible, why = rights_eligibility(ds, config.rights)
+        if eligible == 0:
+            licenses = sorted(set(ds.distinct("license")) - set(config.rights.allowed_licenses))
+            raise NothingSelectableError(_rights_advice(source, why, licenses), res)
+        sel = select_balanced(ds, config.n, by=by, config=SelectConfig(
+            seed=config.seed, rights=config.rights, allow_fewer=True))
+        if len(sel) < config.n:
+            echo(f"only {len(sel)} image(s) are eligible (rights, duplicates, quality); "
+                 "all are selected")
+        echo(sel.summary())
+        res.steps["select"] = sel.summary_dict()
 
-    for fmt in config.formats:
-        _say(f"export {fmt}")
-        target = out / f"export-{fmt}"
-        report = export(ds, format=fmt, out=target, config=ExportConfig(overwrite=config.overwrite))
-        echo(report.summary())
-        res.outputs[f"export_{fmt}"] = str(Path(report.out).resolve())
-        card = Path(report.out) / "README.md"
-        if card.exists():
-            res.outputs[f"card_{fmt}"] = str(card.resolve())
+    with res.step("export"):
+        for fmt in config.formats:
+            print(f"--- {fmt} ---", file=sys.stderr, flush=True)
+            report = export(ds, format=fmt, out=out / f"export-{fmt}",
+                            config=ExportConfig(overwrite=config.overwrite))
+            echo(report.summary())
+            res.outputs[f"export_{fmt}"] = str(Path(report.out).resolve())
+            card = Path(report.out) / "README.md"
+            if card.exists():
+                res.outputs[f"card_{fmt}"] = str(card.resolve())
     return res

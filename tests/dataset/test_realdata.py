@@ -31,6 +31,14 @@ def test_workbench_run_on_the_real_corpus(real_corpus, tmp_path, dataset_name):
     assert steps["embed"]["failed"] == 0
     groups = {g["value"] for g in steps["gaps"]["groups"]}
     assert len(groups) == 16 and "animals" in groups
+    clusters = steps["gaps"]["clusters"]
+    clustered = sum(c["size"] for c in clusters if c["cluster"] != -1)
+    print(f"clusters: {len(clusters) - 1}, {clustered / steps['load']['total']:.1%} clustered; "
+          "names: " + "; ".join(c["name"].split(" · ")[0] for c in clusters))
+    assert clustered >= 0.8 * steps["load"]["total"], "at least 80% of items get a cluster"
+    assert all(c["name_source"].startswith("text") for c in clusters if c["cluster"] != -1)
+    assert steps["gaps"]["label_issues"]["labelled"] == steps["load"]["total"]
+    assert steps["quality"]["flagged"]["blank"] >= 1, "the stamps hold blank images"
     select = steps["select"]
     assert select["selected"] == 160 and select["by"] == ["category"]
     assert select["balance_after"] > select["balance_before"]

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from workbench.core.cluster_names import load_vocabulary, name_clusters
+from workbench.core.cluster_names import (
+    distinctive_words,
+    item_texts,
+    load_vocabulary,
+    name_clusters,
+    words,
+)
 from workbench.core.clustering import ClusterConfig, ClusterResult, cluster_embeddings, medoids
 
 SIZES = [400, 250, 150, 100, 60, 40]  # six clusters of unequal sizes
@@ -228,3 +236,119 @@ def test_auto_uses_density_clusters_for_small_collections(six):
     res = cluster_embeddings(X, ClusterConfig(seed=0))
     assert res.method == "hdbscan"
     assert adjusted_rand_score(y, res.labels) >= 0.9
+
+
+# Reassigning HDBSCAN's noise, names from the collection's own words.
+
+
+def _noisy_blobs():
+    """Three tight blobs plus a loose halo around each (what HDBSCAN calls noise)."""
+    rng = np.random.default_rng(0)
+    centers = _unit(rng.normal(size=(3, 16)))
+    core = [c + rng.normal(0, 0.05, (60, 16)) for c in centers]
+    halo = [c + rng.normal(0, 0.3, (15, 16)) for c in centers]
+    X = _unit(np.vstack(core + halo))
+    y = np.concatenate([np.repeat([0, 1, 2], 60), np.repeat([0, 1, 2], 15)])
+    return X, y
+
+
+def test_noise_is_reassigned_and_recorded():
+    X, y = _noisy_blobs()
+    cfg = ClusterConfig(method="hdbscan", min_cluster_size=20, min_samples=20)
+    kept = cluster_embeddings(X, replace(cfg, reassign_quantile=None))
+    res = cluster_embeddings(X, cfg)
+    assert kept.noise_before == kept.noise_after > 0.05 and kept.reassign_threshold is None
+    assert res.noise_before == pytest.approx(kept.noise_before)
+    assert res.noise_after < res.noise_before
+    assert 0 < res.reassign_threshold < 1 and "nearest-neighbour" in res.reassign_basis
+    moved = (kept.labels == -1) & (res.labels != -1)
+    blob_of = {c: np.bincount(y[kept.labels == c]).argmax() for c in range(kept.k)}
+    assert moved.sum() >= 5
+    assert all(blob_of[c] == t for c, t in zip(res.labels[moved], y[moved]))  # own blob
+    out = res.to_dict()
+    assert out["noise_before"] == pytest.approx(res.noise_before)
+    assert out["noise_after"] == pytest.approx(res.noise_after)
+    assert "before reassignment" in res.summary()
+
+
+def test_kmeans_result_has_no_noise_record(six_result):
+    assert six_result.noise_before is None and six_result.noise_after == 0.0
+    assert six_result.to_dict()["noise_before"] is None
+
+
+def test_auto_is_the_same_for_every_seed(six):
+    X, _, _ = six
+    a = cluster_embeddings(X, ClusterConfig(seed=0))
+    b = cluster_embeddings(X, ClusterConfig(seed=1))
+    assert a.seed == 0 and b.seed == 1
+    assert np.array_equal(a.labels, b.labels)
+
+
+def test_new_config_errors_name_the_parameter():
+    with pytest.raises(ValueError, match=r"min_samples must be >= 2; got 1"):
+        ClusterConfig(min_samples=1)
+    with pytest.raises(ValueError, match=r"reassign_quantile must be None or in \[0, 1\]; got 1.5"):
+        ClusterConfig(reassign_quantile=1.5)
+
+
+def test_words_and_item_texts():
+    assert words("animals/insects/Brown_slug.png  The slug 42 chineseJunk") == [
+        "animals", "insects", "brown", "slug", "slug", "chinese", "junk"]
+    texts = item_texts(["/x/stamps/town/fort.png", "/x/stamps/food/pie.png"], ["A fort", None])
+    assert texts == ["A fort town fort", "food pie"]
+    with pytest.raises(ValueError, match="one entry per path"):
+        item_texts(["/a.png"], ["a", "b"])
+
+
+def test_distinctive_words_prefer_what_sets_a_cluster_apart():
+    labels = np.array([0] * 4 + [1] * 4 + [-1])
+    texts = ["red apple stamp", "red apple stamp", "apple stamp", "red stamp",
+             "green pear stamp", "pear stamp", "green pear stamp", "pear", "stamp"]
+    table = distinctive_words(labels, texts, top=3)
+    assert set(table["cluster"]) == {0, 1}  # no words for noise
+    firsts = table.groupby("cluster")["word"].first().to_dict()
+    assert firsts == {0: "apple", 1: "pear"}
+    apple = table[(table["cluster"] == 0) & (table["word"] == "apple")].iloc[0]
+    assert apple["share"] == pytest.approx(0.75)
+    stamp = table[table["word"] == "stamp"]["score"]
+    assert (stamp < apple["score"]).all()  # in every cluster: not distinctive
+    assert distinctive_words(labels, [None] * 9).empty
+
+
+def test_names_from_texts_come_first_and_say_so(six, six_result):
+    X, y, centers = six
+    families = np.array(["kente", "batik", "azulejo", "woodcut", "tatreez", "sashiko"])
+    texts = [f"a {families[t]} sample, folder {families[t]}" for t in y]
+    meta = _metadata(y, np.random.default_rng(2))
+    T = np.vstack([centers, _unit(centers.mean(axis=0, keepdims=True))])
+    vocab = ["w0", "w1", "w2", "w3", "w4", "w5", "generic"]
+    table = name_clusters(six_result, X, texts=texts, metadata=meta[["style"]],
+                          text_vocab=(vocab, T), imagenet_top=lambda m: [])
+    for row in table.itertuples():
+        true = np.bincount(y[six_result.labels == row.cluster]).argmax()
+        assert row.name.startswith(families[true] + " · mostly style=")
+        assert row.name_source == "text+metadata"
+    assert table["name"].is_unique
+
+
+def test_clusters_without_words_fall_back_to_clip_then_imagenet(six, six_result):
+    X, y, centers = six
+    texts = ["kente cloth" if t == 0 else None for t in y]
+    words_only = name_clusters(six_result, X, texts=texts)
+    assert (words_only["name_source"] == "text").sum() == 1
+    assert set(words_only["name_source"]) == {"text", "none"}
+    vocab = [f"term{i}" for i in range(6)]
+    clip = name_clusters(six_result, X, texts=texts, text_vocab=(vocab, centers), max_terms=1)
+    assert sorted(clip["name_source"]) == ["clip"] * 5 + ["text"]
+    guess = name_clusters(six_result, X, texts=texts,
+                          imagenet_top=lambda m: [[("loupe", 0.5)]] * len(m))
+    assert (guess["name"] == "loupe (ImageNet guess)").sum() == 5
+    assert set(guess["name_source"]) == {"text", "imagenet"}
+
+
+def test_same_named_clusters_get_told_apart():
+    X = _unit(np.random.default_rng(0).normal(size=(30, 4)))
+    texts = (["letter filled upper"] * 2 + ["letter filled"] * 8
+             + ["letter filled lower"] * 2 + ["letter filled"] * 8 + ["letter outlined"] * 10)
+    names = name_clusters(np.repeat([0, 1, 2], 10), X, texts=texts)["name"]
+    assert sorted(names) == ["filled / lower", "filled / upper", "outlined"]

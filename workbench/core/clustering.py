@@ -1,12 +1,14 @@
 """Clusters of embeddings and their most representative items.
 
-Clustering runs on the embeddings themselves (not on 2-D map coordinates, which
-distort distances): HDBSCAN for small collections, spherical k-means with k chosen
-by silhouette otherwise. Naming the clusters is :mod:`workbench.core.cluster_names`.
+Clustering runs on the embeddings themselves, not on 2-D map coordinates (which distort
+distances): HDBSCAN on the leading principal components, its noise then reassigned by a
+neighbour vote (:func:`workbench.core.label_issues.propagate_labels`), or spherical
+k-means with k chosen by silhouette. Naming is :mod:`workbench.core.cluster_names`.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field, replace
 
@@ -19,7 +21,7 @@ from .faiss_index import spherical_kmeans
 from .results import axes_for, to_jsonable
 
 METHODS = ("auto", "kmeans", "hdbscan")
-NOISE = -1  # hdbscan's label for items in no cluster
+NOISE = -1  # the label of items in no cluster
 _TRAIN_SIZE = 20_000  # items the final k-means is fitted on (all are then assigned)
 #: ``method="auto"`` uses HDBSCAN up to this many items, k-means above.
 AUTO_HDBSCAN_MAX = 20_000
@@ -32,14 +34,15 @@ class ClusterConfig:
     Parameters
     ----------
     method : {"auto", "kmeans", "hdbscan"}
-        ``"auto"`` is HDBSCAN (minimum cluster size about N/30) up to 20,000 items,
-        falling back to k-means when it finds fewer than 2 clusters, and k-means with
-        k chosen by silhouette above that. ``"hdbscan"`` finds clusters of varying
-        density and labels outliers ``-1``; it is slow above ~20,000 samples.
+        ``"auto"``: HDBSCAN up to 20,000 items with a minimum cluster size of
+        ``max(min_cluster_size, sqrt(N) / 2)`` (14 at 800 items, 45 at 8,000), k-means
+        when that finds fewer than 2 clusters or above 20,000 items. ``"hdbscan"``
+        uses ``min_cluster_size`` as given; it is slow above ~20,000 samples.
     k_range : (int, int)
         Smallest and largest k tried by k-means (inclusive).
     seed : int
-        Seed for k-means initialisation and for the scoring sample.
+        Seed for k-means and the scoring sample. The HDBSCAN path (exact PCA, HDBSCAN,
+        neighbour vote) gives the same labels for every seed.
     sample_size : int
         Items used to choose k: k-means is fitted on them for every k and scored by
         silhouette (cosine); scoring all 50,000 would need a 50,000 x 50,000
@@ -47,10 +50,17 @@ class ClusterConfig:
     n_init : int
         k-means++ restarts for the final fit; the tightest run is kept.
     min_cluster_size : int
-        HDBSCAN's smallest cluster.
+        HDBSCAN's smallest cluster (the floor of the ``"auto"`` size).
+    min_samples : int
+        HDBSCAN's density neighbourhood (items that must lie close for a dense region);
+        10 keeps sample_data's families whole where 5 splits one into its variants.
     pca_dims : int
-        HDBSCAN runs on this many principal components (density estimates in
-        hundreds of dimensions are slow and unreliable).
+        HDBSCAN runs on this many principal components (at 32, a 13-image family lost
+        its own directions and merged into a big one on sample_data).
+    reassign_quantile : float or None
+        Items HDBSCAN leaves in no cluster join the cluster their neighbours vote for,
+        across links at least as similar as this quantile of the collection's
+        nearest-neighbour similarities (``propagate_labels``); ``None``: no reassignment.
 
     Examples
     --------
@@ -64,36 +74,43 @@ class ClusterConfig:
     sample_size: int = 5000
     n_init: int = 3
     min_cluster_size: int = 10
-    pca_dims: int = 32
+    min_samples: int = 10
+    pca_dims: int = 48
+    reassign_quantile: float | None = 0.05
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise ValueError(
-                f"ClusterConfig.method must be one of {list(METHODS)}; got {self.method!r}"
-            )
+                f"ClusterConfig.method must be one of {list(METHODS)}; got {self.method!r}")
         lo, hi = self.k_range
         if not (2 <= lo <= hi):
-            raise ValueError(
-                "ClusterConfig.k_range must be (low, high) with 2 <= low <= high; "
-                f"got {self.k_range!r}"
-            )
+            raise ValueError("ClusterConfig.k_range must be (low, high) with 2 <= low <= high; "
+                             f"got {self.k_range!r}")
         if self.sample_size < 50:
             raise ValueError(f"ClusterConfig.sample_size must be >= 50; got {self.sample_size!r}")
+        for name, value in (("min_cluster_size", self.min_cluster_size),
+                            ("min_samples", self.min_samples), ("pca_dims", self.pca_dims)):
+            if value < 2:
+                raise ValueError(f"ClusterConfig.{name} must be >= 2; got {value!r}")
+        q = self.reassign_quantile
+        if q is not None and not 0.0 <= q <= 1.0:
+            raise ValueError(f"ClusterConfig.reassign_quantile must be None or in [0, 1]; got {q!r}")
 
 
 @dataclass
 class ClusterResult:
     """Cluster labels for N items, and how they were found.
 
-    ``labels[i]`` is item i's cluster (0..k-1; ``-1`` = noise, hdbscan only).
-    ``score`` is the mean silhouette (cosine) on a sample; ``scores`` lists it
-    for every k tried (k-means only).
+    ``labels[i]`` is item i's cluster (0..k-1; ``-1`` = in no cluster, HDBSCAN only).
+    ``score`` is the mean silhouette (cosine) of the clustered items on a sample;
+    ``scores`` lists it for every k tried (k-means only). ``noise_before``: share in no
+    cluster before reassignment (``None`` for k-means); ``noise_after`` (property): now.
+    ``reassign_threshold``: the similarity a link needed; ``reassign_basis``: its source.
 
     Examples
     --------
     >>> res = cluster_embeddings(X)  # doctest: +SKIP
-    >>> res.summary(), res.to_dict()["k"]  # doctest: +SKIP
-    >>> res.plot()  # doctest: +SKIP
+    >>> res.summary(), res.to_dict()["noise_after"], res.plot()  # doctest: +SKIP
     """
 
     labels: np.ndarray
@@ -102,6 +119,14 @@ class ClusterResult:
     seed: int
     score: float
     scores: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["k", "silhouette"]))
+    noise_before: float | None = None
+    reassign_threshold: float | None = None
+    reassign_basis: str = ""
+
+    @property
+    def noise_after(self) -> float:
+        """Share of items in no cluster (label ``-1``)."""
+        return float((self.labels == NOISE).mean()) if len(self.labels) else 0.0
 
     def sizes(self) -> pd.DataFrame:
         """Items per cluster: columns ``cluster, size, share``, largest first."""
@@ -112,27 +137,34 @@ class ClusterResult:
         return table.sort_values(["size", "cluster"], ascending=[False, True], ignore_index=True)
 
     def to_dict(self) -> dict:
-        """JSON-ready: ``k, method, seed, score``, the ``scores`` per k tried, ``sizes`` and
-        ``labels``."""
+        """JSON-ready: the fields, ``noise_after``, ``sizes`` and ``labels``."""
         return to_jsonable({
             "k": self.k, "method": self.method, "seed": self.seed, "score": self.score,
+            "noise_before": self.noise_before, "noise_after": self.noise_after,
+            "reassign_threshold": self.reassign_threshold,
+            "reassign_basis": self.reassign_basis,
             "scores": self.scores.to_dict(orient="records"),
             "sizes": self.sizes().to_dict(orient="records"),
             "labels": self.labels.tolist(),
         })
 
     def summary(self) -> str:
-        """One line for people: method, k, silhouette, seed and the cluster sizes.
+        """One line for people: method, k, silhouette, seed, the sizes and the noise.
 
         Examples
         --------
         >>> ClusterResult(np.array([0, 0, 1]), k=2, method="kmeans", seed=0, score=0.5).summary()
         'kmeans: 2 clusters (silhouette 0.500, seed 0); sizes 2, 1'
+        >>> ClusterResult(np.array([0, 0, 1, -1]), k=2, method="hdbscan", seed=0, score=0.5,
+        ...               noise_before=0.5).summary().split("; ")[-1]
+        '1 in no cluster (50% before reassignment)'
         """
         table = self.sizes()
         sizes = ", ".join(str(s) for s in table.loc[table["cluster"] != NOISE, "size"])
         noise = int((self.labels == NOISE).sum())
-        extra = f"; {noise} in no cluster" if noise else ""
+        extra = f"; {noise} in no cluster" if noise or self.noise_before else ""
+        if self.noise_before:
+            extra += f" ({self.noise_before:.0%} before reassignment)"
         return (f"{self.method}: {self.k} clusters (silhouette {self.score:.3f}, seed "
                 f"{self.seed}); sizes {sizes}{extra}")
 
@@ -189,10 +221,11 @@ def _silhouette(dist: np.ndarray, labels: np.ndarray) -> float:
 
 
 def cluster_embeddings(X: np.ndarray, config: ClusterConfig | None = None) -> ClusterResult:
-    """Cluster embeddings, choosing k automatically.
+    """Cluster embeddings: density clusters with their noise reassigned, or k-means.
 
-    k-means (faiss, spherical, so cosine) is fitted for every k in ``k_range``
-    and scored by mean silhouette on a seeded sample; the best k wins.
+    See :class:`ClusterConfig` for how the method is chosen. k-means (faiss,
+    spherical, so cosine) is fitted for every k in ``k_range`` and scored by mean
+    silhouette on a seeded sample; the best k wins.
 
     Parameters
     ----------
@@ -204,14 +237,15 @@ def cluster_embeddings(X: np.ndarray, config: ClusterConfig | None = None) -> Cl
     Returns
     -------
     ClusterResult
+        With the seed, the method, and the noise share before and after reassignment.
 
     Examples
     --------
     >>> from sklearn.datasets import make_blobs
     >>> X, _ = make_blobs(600, n_features=32, centers=5, random_state=0)
     >>> res = cluster_embeddings(X, ClusterConfig(k_range=(2, 8)))
-    >>> res.k
-    5
+    >>> res.k, res.noise_after
+    (5, 0.0)
     """
     config = config or ClusterConfig()
     X = check_embeddings(X, name="X", unit="normalize")
@@ -230,7 +264,7 @@ def cluster_embeddings(X: np.ndarray, config: ClusterConfig | None = None) -> Cl
         # Density clusters follow the families of a curated collection better than
         # k-means, whose silhouette rewards splitting a large family into its variants
         # (on sample_data: ARI 0.98 against 0.45). Above AUTO_HDBSCAN_MAX it gets slow.
-        size = max(config.min_cluster_size, min(100, round(n / 30)))
+        size = max(config.min_cluster_size, round(math.sqrt(n) / 2))
         result = _hdbscan(X, replace(config, min_cluster_size=size), dist, sample)
         if result.k >= 2:
             return result
@@ -252,37 +286,53 @@ def cluster_embeddings(X: np.ndarray, config: ClusterConfig | None = None) -> Cl
     k = int(finite.loc[finite["silhouette"].idxmax(), "k"]) if len(finite) else lo
     train = X if n <= _TRAIN_SIZE else X[np.sort(rng.choice(n, _TRAIN_SIZE, replace=False))]
     labels = _assign(_kmeans(train, k, config.seed, config.n_init), X)
-    return ClusterResult(
-        labels=labels,
-        k=k,
-        method="kmeans",
-        seed=config.seed,
-        score=_silhouette(dist, labels[sample]),
-        scores=scores,
-    )
+    return ClusterResult(labels=labels, k=k, method="kmeans", seed=config.seed,
+                         score=_silhouette(dist, labels[sample]), scores=scores)
+
+
+def _principal_components(X: np.ndarray, dims: int) -> np.ndarray:
+    """``X`` centred and projected on its ``dims`` leading principal axes (exact, no seed).
+
+    An eigen-decomposition of the D x D covariance, fast while D is in the thousands. A
+    randomised SVD's seed alone moved HDBSCAN's clusters (ARI 0.8-0.9 between seeds).
+    """
+    centred = X - X.mean(axis=0, dtype=np.float64).astype(np.float32)
+    cov = (centred.T @ centred).astype(np.float64)
+    with single_thread():  # a small eigh: threads only slow it down (see _threads)
+        _, vectors = np.linalg.eigh(cov)
+    dims = min(dims, X.shape[0], X.shape[1])
+    return centred @ vectors[:, ::-1][:, :dims].astype(np.float32)
 
 
 def _hdbscan(
     X: np.ndarray, config: ClusterConfig, dist: np.ndarray, sample: np.ndarray
 ) -> ClusterResult:
     from sklearn.cluster import HDBSCAN
-    from sklearn.decomposition import PCA
 
-    dims = min(config.pca_dims, X.shape[0], X.shape[1])
-    Z = PCA(n_components=dims, random_state=config.seed).fit_transform(X)
+    Z = _principal_components(X, config.pca_dims)
     with warnings.catch_warnings():  # scikit-learn 1.8+ announces a new `copy` default
         warnings.filterwarnings(
             "ignore", message=".*default value of `copy`.*", category=FutureWarning
         )
-        labels = HDBSCAN(min_cluster_size=config.min_cluster_size).fit_predict(Z).astype(np.int64)
+        labels = HDBSCAN(
+            min_cluster_size=config.min_cluster_size,
+            min_samples=min(config.min_samples, X.shape[0] - 1),
+        ).fit_predict(Z).astype(np.int64)
+    noise_before = float((labels == NOISE).mean())
+    threshold, basis = None, ""
+    if config.reassign_quantile is not None and (labels != NOISE).any() and noise_before:
+        from .label_issues import propagate_labels
+
+        labels, threshold = propagate_labels(X, labels, quantile=config.reassign_quantile)
+        basis = (f"collection p{100 * config.reassign_quantile:g} of nearest-neighbour "
+                 "similarity; 10 nearest neighbours vote")
     k = len(set(labels.tolist()) - {NOISE})
     keep = labels[sample] != NOISE
-    score = (
-        _silhouette(dist[np.ix_(keep, keep)], labels[sample][keep])
-        if keep.sum() > 2
-        else float("nan")
-    )
-    return ClusterResult(labels=labels, k=k, method="hdbscan", seed=config.seed, score=score)
+    score = (_silhouette(dist[np.ix_(keep, keep)], labels[sample][keep]) if keep.sum() > 2
+             else float("nan"))
+    return ClusterResult(labels=labels, k=k, method="hdbscan", seed=config.seed, score=score,
+                         noise_before=noise_before, reassign_threshold=threshold,
+                         reassign_basis=basis)
 
 
 def cluster_labels(result: ClusterResult | np.ndarray, n: int) -> np.ndarray:

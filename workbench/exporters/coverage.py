@@ -59,6 +59,31 @@ def _table(df: pd.DataFrame, status_col: str | None = None) -> str:
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
+#: Where a cluster's name comes from, as the report says it.
+_SOURCES = {"text": "from the images' captions, folders and file names",
+            "clip": "CLIP terms", "imagenet": "ImageNet classes, a guess",
+            "metadata": "from the metadata"}
+
+
+def _label_section(issues, limit: int = 16) -> str:
+    """The labels the embedding neighbours contradict, as a strip to check by eye."""
+    flagged = issues.flagged()
+    head = (f"<h2>Label issues in {html.escape(issues.field)}</h2><p class=note>"
+            f"{html.escape(issues.result.summary())}. Each image's nearest neighbours vote "
+            "for their labels; these images' own label got much less of the vote than "
+            "another one. Check them: a wrong label, or an image between two groups.</p>")
+    if flagged.empty:
+        return head
+    top = flagged.head(limit)
+    captions = [f"{g} → {s}" for g, s in zip(top["given"], top["suggested"])]
+    return head + strip_html(top["filepath"].tolist(), captions, size=80,
+                             title=f"{len(flagged)} to check (given → suggested)")
+
+
+def _source(name_source: str) -> str:
+    return " and ".join(_SOURCES.get(part, part) for part in str(name_source).split("+"))
+
+
 def _quality_section(quality: dict, id_to_path: dict[str, str]) -> str:
     """Counts per check with the threshold each crossed, and a strip of examples."""
     n = max(quality["checked"], 1)
@@ -116,7 +141,8 @@ def write_report(gaps, path: str | Path) -> Path:
         for row in gaps.clusters.table.itertuples(index=False):
             paths = [id_to_path[i] for i in row.medoid_ids if i in id_to_path]
             parts.append(strip_html(paths, size=80, title=(
-                f"cluster {row.cluster}: {row.name} — {row.size} images ({row.share:.1%})")))
+                f"cluster {row.cluster}: {row.name} [{_source(row.name_source)}]"
+                f" — {row.size} images ({row.share:.1%})")))
 
     if gaps.probe_note:
         parts.append(f"<h2>Concept probes</h2><p>{html.escape(gaps.probe_note)}</p>")
@@ -129,6 +155,8 @@ def write_report(gaps, path: str | Path) -> Path:
 
     if gaps.quality is not None:
         parts.append(_quality_section(gaps.quality, id_to_path))
+    if gaps.label_issues is not None:
+        parts.append(_label_section(gaps.label_issues))
 
     extra = []
     if gaps.outliers is not None:

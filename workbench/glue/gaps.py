@@ -72,16 +72,19 @@ def find_clusters(collection, *, config: ClusterConfig = ClusterConfig(),
                   vocabulary: Sequence[str] | None = None, model: str | None = None) -> Clusters:
     """Cluster the embeddings (not the 2-D map) and name every cluster.
 
-    Names come from CLIP zero-shot against the shipped style vocabulary when the
-    embeddings are CLIP's, from ImageNet classes with the bundled model, plus the
-    metadata values that dominate the cluster. Labels are saved in field ``cluster``.
+    Names come from what the collection says about itself, and say where they come from
+    (``name_source``): the distinctive words of the members' captions, folder and file
+    names (``text``); then CLIP zero-shot terms from the shipped vocabulary when the
+    embeddings are CLIP's (``clip``); ImageNet classes only as a last resort, marked
+    "(ImageNet guess)" (``imagenet``); the metadata values that dominate a cluster are
+    added. Labels are saved in field ``cluster``.
 
     Examples
     --------
     >>> cl = wb.find_clusters(ds)           # doctest: +SKIP
     >>> cl.table[["cluster", "size", "name"]]  # doctest: +SKIP
     """
-    from ..core.cluster_names import load_vocabulary, name_clusters
+    from ..core.cluster_names import item_texts, load_vocabulary, name_clusters
     from ..core.clustering import cluster_embeddings
 
     ids, X, fname = get_embeddings(collection, model)
@@ -93,6 +96,8 @@ def find_clusters(collection, *, config: ClusterConfig = ClusterConfig(),
     view = ds.select(ids, ordered=True)
     present = [f for f in metadata_fields if ds.has_sample_field(f)]
     meta = pd.DataFrame(dict(zip(present, view.values(present)))) if present else None
+    captions = view.values("caption") if ds.has_sample_field("caption") else None
+    texts = item_texts(view.values("filepath"), captions)
 
     embedder = embedder_for_field(collection, fname)
     text_vocab, imagenet_top = None, None
@@ -106,7 +111,7 @@ def find_clusters(collection, *, config: ClusterConfig = ClusterConfig(),
         def imagenet_top(means: np.ndarray) -> list:
             return embedder.imagenet_top_classes(means, np.full(len(means), typical), k=3)
 
-    table = name_clusters(result, X, metadata=meta, text_vocab=text_vocab,
+    table = name_clusters(result, X, texts=texts, metadata=meta, text_vocab=text_vocab,
                           imagenet_top=imagenet_top)
     table["medoid_ids"] = [[ids[i] for i in m] for m in table["medoids"]]
     if not ds.has_sample_field(CLUSTER_FIELD):
@@ -117,7 +122,7 @@ def find_clusters(collection, *, config: ClusterConfig = ClusterConfig(),
     state.record_clusters(ds, state.ClusterRun(
         k=int(result.k), method=result.method, seed=int(result.seed), embedding_field=fname,
         names={str(c): n for c, n in zip(table["cluster"], table["name"])}))
-    source = table["name_source"].iloc[0] if len(table) else "none"
+    source = ", ".join(sorted(set(table["name_source"]))) if len(table) else "none"
     return Clusters(ids=ids, labels=result.labels, table=table, k=int(result.k),
                     method=result.method, seed=int(result.seed), name_source=source)
 
@@ -147,6 +152,7 @@ class Gaps:
     map: MapData | None = None
     map_note: str | None = None
     quality: dict | None = None
+    label_issues: object | None = None
     clusters: Clusters | None = None
     probes: pd.DataFrame | None = None
     probe_note: str | None = None
@@ -167,8 +173,8 @@ class Gaps:
         out = {"dataset": self.dataset, "by": self.by, **self.representation.to_dict(),
                "creator_concentration": self.creators.to_dict(orient="records")}
         if self.clusters is not None:
-            out["clusters"] = self.clusters.table[["cluster", "size", "share", "name"]].to_dict(
-                orient="records")
+            columns = ["cluster", "size", "share", "name", "name_source"]
+            out["clusters"] = self.clusters.table[columns].to_dict(orient="records")
         if self.probes is not None:
             out["concepts"] = self.probes.drop(columns=["nearest"], errors="ignore").to_dict(
                 orient="records")
@@ -179,6 +185,8 @@ class Gaps:
         if self.quality is not None:
             out["quality"] = {"checked": self.quality["checked"],
                               "flagged": self.quality["counts"]}
+        if self.label_issues is not None:
+            out["label_issues"] = self.label_issues.to_dict()
         if self.sparse is not None:
             out["sparse_regions"] = len(self.sparse)
         return out
@@ -192,7 +200,7 @@ class Gaps:
                          f"of {self.by}={row.group} ({row.top_count} of {row.n})")
         if self.clusters is not None:
             lines.append(f"{self.clusters.k} clusters ({self.clusters.method}):")
-            lines += [f"  {r.cluster:>3} {r.size:>5}  {r.name}"
+            lines += [f"  {r.cluster:>3} {r.size:>5}  {r.name}  [{r.name_source}]"
                       for r in self.clusters.table.itertuples(index=False)]
         if self.probe_note:
             lines.append(f"concept probes: {self.probe_note}")
@@ -274,6 +282,9 @@ def find_gaps(collection, by: str, *, targets: Mapping[str, float] | str | Path 
         if concepts is not None or clusters:
             raise
         return gaps
+    from .labels import find_label_issues
+
+    gaps.label_issues = find_label_issues(collection, by, model=model)
     if clusters:
         gaps.clusters = find_clusters(collection, config=cluster_config, model=model)
         gaps.tiny = density.tiny_clusters(gaps.clusters.labels)
