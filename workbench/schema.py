@@ -57,7 +57,7 @@ RIGHTS_FIELDS = ("creator", "source", "license", "attribution", "consent", "ai_g
 #: Descriptive fields of the manifest.
 DESCRIPTIVE_FIELDS = ("region", "style", "technique", "caption")
 #: Fields that describe the file's bytes; they change only when the bytes do.
-CONTENT_FIELDS = ("sha256", "phash", "width", "height", "file_size")
+CONTENT_FIELDS = ("sha256", "phash", "color_signature", "width", "height", "file_size")
 
 _LOAD = "workbench.glue.load"
 FIELDS: tuple[FieldSpec, ...] = (
@@ -80,6 +80,8 @@ FIELDS: tuple[FieldSpec, ...] = (
               "which inspection produced the content fields (older ones are redone)"),
     FieldSpec("sha256", "string", _LOAD, True, "content hash of the file's bytes"),
     FieldSpec("phash", "string", _LOAD, True, "64-bit perceptual hash (hex)"),
+    FieldSpec("color_signature", "floats", _LOAD, True,
+              "the colours the image holds (a CIELAB histogram; near duplicates must agree)"),
     FieldSpec("width", "int", _LOAD, True, "image width from the header (upright)"),
     FieldSpec("height", "int", _LOAD, True, "image height from the header (upright)"),
     FieldSpec("file_size", "int", _LOAD, True, "bytes"),

@@ -158,6 +158,23 @@ def test_manifest_rights_record_and_custom_fields(tmp_path, dataset_name):
     assert "license_invalid" in b.load_issues
 
 
+def test_a_folder_reached_through_a_symlink_is_loaded_once(tmp_path, dataset_name):
+    """The manifest's rows and the folder scan name each file the same way."""
+    root = tmp_path / "real"
+    save(pattern(1), root / "a.jpg")
+    save(pattern(2), root / "sub" / "b.jpg")
+    write_manifest(root / "manifest.csv", ["filepath", "creator", "license"],
+                   [["a.jpg", "creator-01", "CC0-1.0"], ["sub/../sub/b.jpg", "creator-02",
+                                                         "CC0-1.0"]])
+    link = tmp_path / "link"
+    link.symlink_to(root, target_is_directory=True)
+    report = wb.load(link, name=dataset_name, config=QUIET)
+    assert (report.added, report.total, report.not_in_manifest) == (2, 2, [])
+    ds = wb.get_dataset(dataset_name)
+    assert sorted(ds.values("filepath")) == [str(link / "a.jpg"), str(link / "sub" / "b.jpg")]
+    assert sorted(ds.values("creator")) == ["creator-01", "creator-02"]
+
+
 def test_jsonl_manifest_and_hf_imagefolder(tmp_path, dataset_name):
     root = tmp_path / "hf"
     save(pattern(1), root / "train" / "x.png")

@@ -69,3 +69,35 @@ def test_quality_of_images_loaded_without_scores_is_computed_on_demand(tmp_path,
         ds.match({"filepath": str(root / "transparent.png")}).first().id)]
     assert all(ds.values("quality_scores"))
     assert report.flagged("dark") == [str(root / "dark.png")]
+
+
+def test_selection_leaves_flagged_images_out_unless_asked(tmp_path, dataset_name):
+    root = _collection(tmp_path / "col")
+    wb.load(root, name=dataset_name, config=wb.LoadConfig(progress=False, license="CC0-1.0"))
+    ds = wb.get_dataset(dataset_name)
+    # The colour signature that near-duplicate judging needs is stored by the load.
+    signatures = ds.values("color_signature")
+    assert all(sig is not None and len(sig) == len(signatures[0]) > 0 for sig in signatures)
+    wb.embed(ds, config=wb.EmbedConfig(progress=False))
+    flagged = {"transparent.png", "dark.png", "blurred.png"}
+
+    def chosen(n: int, *options: str) -> tuple[set[str], dict]:
+        proc = run_cli("select", dataset_name, "--n", str(n), "--by", "filepath", "--tag",
+                       "picked", "--no-dedup", "--json", *options)
+        assert proc.returncode == 0, proc.stderr
+        names = {Path(p).name for p in wb.get_dataset(dataset_name).match_tags("picked")
+                 .values("filepath")}
+        return names, json_out(proc)
+
+    names, out = chosen(60)
+    assert not names & flagged
+    assert sum(v for k, v in out["excluded"].items() if k.startswith("quality:")) >= 3
+    assert isinstance(out["review_pairs"], list)
+    names, out = chosen(63, "--keep-quality-flagged")
+    assert flagged <= names
+    assert not any(k.startswith("quality:") for k in out["excluded"])
+    # The Python API has the same default as the command line.
+    sel = wb.select_balanced(ds, 63, by="filepath",
+                             config=wb.SelectConfig(allow_fewer=True))
+    kept = {Path(p).name for p in ds.select(sel.ids).values("filepath")}
+    assert not kept & flagged

@@ -84,6 +84,7 @@ def test_a_registry_entry_added_later_removes_its_matches_from_selection_and_exp
 
     proc = run_cli("select", dataset_name, "--n", "10", "--by", "license", "--no-dedup",
                    "--json")
+    assert proc.returncode == 0, proc.stderr
     first = json_out(proc)
     assert first["optout_registry"]["removed"] == 0
     ds = wb.get_dataset(dataset_name)
@@ -95,6 +96,7 @@ def test_a_registry_entry_added_later_removes_its_matches_from_selection_and_exp
 
     proc = run_cli("select", dataset_name, "--n", "10", "--by", "license", "--no-dedup",
                    "--json")
+    assert proc.returncode == 0, proc.stderr
     again = json_out(proc)
     assert again["optout_registry"] == {"matched_since_load": {"creator": 1}, "removed": 1}
     assert "removed 1 more since loading" in proc.stderr

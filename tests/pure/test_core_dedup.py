@@ -1,20 +1,39 @@
-"""Near-duplicate detection (pure core): exactness, recall on planted copies, keepers."""
+"""Near-duplicate detection (pure core): exactness, recall on planted copies, keepers,
+colour signatures and the rule that combines colour with structure."""
 
 from __future__ import annotations
+
+import io
+import json
 
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from PIL import Image, ImageDraw, ImageOps
 
+from workbench.core.color import (
+    SIGNATURE_SIZE,
+    color_distance,
+    color_signature,
+    signature_matrix,
+)
 from workbench.core.dedup import (
+    COLOR_COLUMN,
     DedupConfig,
     choose_keepers,
     documentation_score,
     duplicate_groups,
     find_near_duplicates,
+    near_duplicate_pairs,
     resolve_duplicates,
+)
+from workbench.core.dedup_rules import (
+    hamming_distance,
+    judge_pairs,
+    mirrored_distance,
+    phash_codes,
 )
 from workbench.core.embeddings import check_embeddings
 
@@ -140,3 +159,194 @@ def test_config_and_input_validation():
         check_embeddings(np.array([[np.nan, 0]], dtype=np.float32))
     x = unit(np.eye(3))
     assert check_embeddings(x) is x  # no copy for float32 C-contiguous input
+
+
+# --------------------------------------------------------------------------- colour
+def icon(skin=(236, 192, 150), shirt=(40, 90, 200), size=128) -> Image.Image:
+    """Anti-aliased clip art: a face over a shirt with a yellow badge, black outlines."""
+    big = Image.new("RGB", (4 * size, 4 * size), "white")
+    draw, s = ImageDraw.Draw(big), 4 * size / 128
+    draw.ellipse([40 * s, 10 * s, 88 * s, 58 * s], fill=skin, outline="black", width=int(3 * s))
+    draw.rectangle([30 * s, 60 * s, 98 * s, 120 * s], fill=shirt, outline="black",
+                   width=int(3 * s))
+    draw.rectangle([50 * s, 70 * s, 78 * s, 80 * s], fill=(250, 220, 40))
+    return big.resize((size, size), Image.Resampling.LANCZOS)
+
+
+def jpeg(img: Image.Image, quality: int = 70) -> Image.Image:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=quality)
+    buf.seek(0)
+    return Image.open(buf).convert("RGB")
+
+
+def rotate_hue(img: Image.Image, degrees: float) -> Image.Image:
+    hsv = np.asarray(img.convert("HSV")).astype(np.int64)
+    hsv[..., 0] = (hsv[..., 0] + round(degrees / 360 * 256)) % 256
+    return Image.fromarray(hsv.astype(np.uint8), "HSV").convert("RGB")
+
+
+def test_color_signature_shape_blank_small_and_mode():
+    sig = color_signature(icon())
+    assert sig.shape == (SIGNATURE_SIZE,) and sig.dtype == np.float32
+    assert float(sig.sum()) == pytest.approx(1.0, abs=1e-5) and (sig >= 0).all()
+    assert not color_signature(Image.new("RGB", (50, 30), "white")).any()  # blank: zeros
+    tiny = color_signature(Image.new("RGB", (3, 2), (200, 30, 30)))  # used as it is
+    assert color_distance(tiny, color_signature(Image.new("RGB", (300, 200), (200, 30, 30)))) \
+        == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(ValueError, match=r"mode 'RGB'.*got mode 'RGBA'"):
+        color_signature(Image.new("RGBA", (4, 4)))
+
+
+def test_color_distance_copies_close_recolours_far():
+    cfg = DedupConfig()
+    base = icon(size=256)
+    sig = color_signature(base)
+    for copy in (jpeg(base), base.resize((128, 128), Image.Resampling.LANCZOS),
+                 base.convert("P", palette=Image.Palette.ADAPTIVE, colors=256).convert("RGB")):
+        assert color_distance(sig, color_signature(copy)) <= cfg.color_max
+    for recolour in (icon(skin=(120, 72, 40), size=256), icon(shirt=(200, 40, 40), size=256),
+                     rotate_hue(base, 40), rotate_hue(base, -120)):
+        assert color_distance(sig, color_signature(recolour)) > cfg.color_review
+    blank, white = color_signature(Image.new("RGB", (9, 9), "white")), np.zeros(SIGNATURE_SIZE)
+    assert color_distance(blank, white) == 0.0
+    assert color_distance(blank, sig) == pytest.approx(1.0)
+    other = color_signature(rotate_hue(base, 90))
+    pairwise = color_distance(np.stack([sig, other]), np.stack([other, sig]))
+    assert pairwise.shape == (2,) and pairwise[0] == pairwise[1] == color_distance(sig, other)
+    with pytest.raises(ValueError, match=r"length 84.*got shape \(3,\)"):
+        color_distance(sig, np.zeros(3))
+
+
+def test_signature_matrix_missing_and_wrong_length():
+    sig = color_signature(icon(size=32))
+    matrix, present = signature_matrix([sig, None, float("nan"), sig.tolist()])
+    assert present.tolist() == [True, False, False, True]
+    assert (matrix[1] == 0).all() and np.allclose(matrix[3], sig)
+    with pytest.raises(ValueError, match=r"color_signature\['b'\] must be .* 84 finite floats"
+                                         r".*got 12 values"):
+        signature_matrix([sig, np.zeros(12)], labels=["a", "b"])
+
+
+# --------------------------------------------------------------------------- the rule
+def test_judge_pairs_each_branch():
+    cfg = DedupConfig()
+    cases = {  # (cosine, pHash, mirrored pHash, colour) -> verdict
+        "pixels and colour agree": ((0.65, 4, 30, 0.010), "duplicate"),
+        "a crop: embeddings and colour agree": ((0.93, 20, 30, 0.005), "duplicate"),
+        "crop too far for the pHash": ((0.93, 26, 30, 0.005), "different"),
+        "a slight colour difference": ((0.99, 2, 30, 0.05), "review"),
+        "a recolour": ((0.99, 2, 30, 0.30), "different"),
+        "a mirror image": ((0.97, 30, 4, 0.0), "review"),
+        "structure differs": ((0.85, 16, 30, 0.0), "different"),
+        "no colour: today's rule": ((0.96, 10, 30, np.nan), "duplicate"),
+        "no colour, pHash too far": ((0.96, 14, 30, np.nan), "different"),
+        "no colour, no pHash": ((0.96, -1, -1, np.nan), "duplicate"),
+        "no pHash: embeddings and colour": ((0.92, -1, -1, 0.0), "duplicate"),
+    }
+    cos, ph, mir, col = (np.array(v) for v in zip(*(c for c, _ in cases.values())))
+    verdict, why = judge_pairs(cos, ph.astype(int), mir.astype(int), col, cfg)
+    assert dict(zip(cases, verdict)) == {k: v for k, (_, v) in cases.items()}
+    assert why[0] == "pHash 4 <= 8 and colour 0.010 <= 0.015"
+    assert why[1] == "cosine 0.930 >= 0.9 (pHash 20 <= 24) and colour 0.005 <= 0.015"
+    assert why[3].startswith("structure agrees, colour 0.050 between 0.015 and 0.08")
+    assert why[5].startswith("mirror image: pHash 30 as is, 4 mirrored")
+    assert why[7] == "no colour signature: cosine 0.960 >= 0.95 and pHash 10 <= 12"
+    assert why[2] is None
+    legacy, _ = judge_pairs(cos, ph.astype(int), mir.astype(int), col,
+                            DedupConfig(color_max=None))
+    assert [k for k, v in zip(cases, legacy) if v == "duplicate"] == [
+        "a slight colour difference", "a recolour", "no colour: today's rule",
+        "no colour, no pHash"]
+
+
+def test_mirrored_pairs_are_recognised_from_the_phash():
+    import imagehash
+
+    img = icon(size=96)
+    img.paste((20, 160, 60), (70, 5, 92, 40))  # make it clearly asymmetric
+    hashes = pd.Series([str(imagehash.phash(im)) for im in
+                        (img, ImageOps.mirror(img), ImageOps.flip(img), img.rotate(180))])
+    codes, ok = phash_codes(hashes)
+    i, j = np.zeros(3, dtype=int), np.arange(1, 4)
+    assert ok.all()
+    as_is, mirrored = hamming_distance(codes, i, j), mirrored_distance(codes, i, j)
+    assert (as_is >= 20).all() and (mirrored <= 6).all(), (as_is, mirrored)
+
+
+def test_near_duplicate_pairs_recolour_kept_copy_collapsed():
+    base = icon(size=128)
+    images = [base, jpeg(base), icon(shirt=(200, 40, 40)), icon(skin=(120, 72, 40)),
+              rotate_hue(base, 40)]
+    import imagehash
+
+    records = pd.DataFrame({"id": list("abcde"),
+                            "phash": [str(imagehash.phash(im)) for im in images],
+                            COLOR_COLUMN: [color_signature(im) for im in images]})
+    x = unit(np.array([[1, 0.01 * k, 0] for k in range(5)]))  # embeddings all agree
+    pairs = near_duplicate_pairs(records, x, DedupConfig())
+    dup = pairs[pairs["verdict"] == "duplicate"]
+    assert dup[["i", "j"]].values.tolist() == [[0, 1]]
+    assert list(pairs.columns) == ["i", "j", "cosine", "phash", "color", "verdict", "why"]
+    keeper, n = resolve_duplicates(records, x, DedupConfig(), pairs=pairs)
+    assert keeper.tolist() == [0, 0, 2, 3, 4] and n == 1
+    # Without signatures the same pairs fall back to cosine and pHash: recolours collapse.
+    blind = records.assign(**{COLOR_COLUMN: None})
+    keeper, n = resolve_duplicates(blind, x, DedupConfig())
+    assert n >= 3 and keeper[2] == keeper[3] == 0
+    assert near_duplicate_pairs(blind, x, DedupConfig())["color"].isna().all()
+
+
+def test_new_config_fields_validated():
+    with pytest.raises(ValueError, match=r"color_max <= color_review.*color_max=0.2"):
+        DedupConfig(color_max=0.2, color_review=0.1)
+    with pytest.raises(ValueError, match=r"crop_phash_max is a Hamming distance.*got 65"):
+        DedupConfig(crop_phash_max=65)
+    with pytest.raises(ValueError, match=r"min_cosine is a cosine similarity.*got 2"):
+        DedupConfig(min_cosine=2)
+    assert DedupConfig(color_max=None).radius == 0.95 and DedupConfig().radius == 0.6
+
+
+# --------------------------------------------------------------------------- the selection
+def test_selection_reports_review_pairs_and_saves_them():
+    import imagehash
+
+    from workbench.core.selection import SelectConfig, Selection, select_balanced
+
+    base = icon()
+    base.paste((20, 160, 60), (100, 5, 122, 40))  # asymmetric, so its mirror image differs
+    badge = base.copy()
+    ImageDraw.Draw(badge).rectangle([50, 70, 78, 80], fill=(40, 200, 40))  # a slight change
+    images = {"a": base, "b": jpeg(base), "c": badge, "d": ImageOps.mirror(base),
+              "e": icon(shirt=(200, 40, 40)), "f": base.resize((96, 96))}
+    records = pd.DataFrame({
+        "id": list(images), "style": "ink", "consent": "granted", "license": "CC0-1.0",
+        "license_status": "valid", "ai_generated": "false", "width": 128, "height": 128,
+        "sha256": [f"{k:064x}" for k in range(6)],
+        "phash": [str(imagehash.phash(im)) for im in images.values()],
+        COLOR_COLUMN: [color_signature(im) for im in images.values()]})
+    records.loc[5, COLOR_COLUMN] = None  # f has no signature (loaded before colour existed)
+    t, u = np.radians(14), np.radians(15)  # c and e: cosine 0.97 to a, 0.87 to f
+    x = unit(np.array([[1, 0, 0], [1, 0.01, 0], [np.cos(t), np.sin(t), 0], [1, 0.02, 0],
+                       [np.cos(t), np.sin(t), 0.01], [np.cos(u), -np.sin(u), 0]]))
+    sel = select_balanced(records, x, 4, by="style", config=SelectConfig(seed=0))
+    # b is a copy of a; f has no signature and is judged as before (cosine and pHash).
+    assert sel.excluded == {"b": "duplicate_of:a", "f": "duplicate_of:a"}
+    pairs = {(p["a"], p["b"]): p for p in sel.review_pairs}
+    assert set(pairs) == {("a", "c"), ("a", "d"), ("c", "d")}  # e (red shirt): different
+    assert pairs[("a", "c")]["why"].startswith("structure agrees, colour 0.0")
+    assert pairs[("a", "d")]["why"].startswith("mirror image")
+    assert pairs[("a", "d")]["color"] == 0
+    assert set(pairs[("a", "c")]) == {"a", "b", "cosine", "phash", "color", "why"}
+    stats = sel.params["stats"]
+    assert stats["near_duplicate_review"] == 3 and stats["records_without_color"] == 1
+    assert stats["near_duplicate_pairs_without_color"] == 2  # a-f and b-f
+    assert sel.summary_dict()["review_pairs"] == sel.review_pairs
+    assert "pairs to review (both kept): 3" in sel.summary()
+    back = Selection.from_dict(json.loads(json.dumps(sel.to_dict())))
+    assert back.review_pairs == sel.review_pairs and back.to_dict() == sel.to_dict()
+    assert sel.remove(["c"]).review_pairs == sel.review_pairs  # hand edits keep the list
+    old = {k: v for k, v in sel.to_dict().items() if k != "review_pairs"}
+    assert Selection.from_dict(old).review_pairs == []  # saved before review pairs existed
+    with pytest.raises(ValueError, match="review_pairs must be a list of dicts"):
+        Selection.from_dict({**old, "review_pairs": [["a", "c"]]})

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import itertools
 import json
-import math
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers.pools import make_pool, unit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbench.core.balance import max_balance, normalized_entropy, quota_targets, water_fill
+from workbench.core.balance import normalized_entropy
 from workbench.core.dedup import DedupConfig
-from workbench.core.diversity import covering_radius, k_center_greedy
+from workbench.core.diversity import covering_radius
 from workbench.core.rights_filter import RightsPolicy
 from workbench.core.selection import SelectConfig, Selection, select_balanced
 
@@ -23,39 +22,6 @@ ALLOWED = {"CC0-1.0", "CC-BY-4.0", "CC-BY-SA-4.0"}
 
 
 # --------------------------------------------------------------------------- helpers
-def unit(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
-
-
-def make_pool(n: int, seed: int, *, groups=("ink", "oil", "wood"), dup_every: int = 0,
-              clean: bool = False, dim: int = 16) -> tuple[pd.DataFrame, np.ndarray]:
-    """A synthetic pool: uneven groups, mixed rights records, optional planted dups."""
-    rng = np.random.default_rng(seed)
-    shares = rng.dirichlet(np.ones(len(groups)) * 0.8)
-    df = pd.DataFrame({
-        "id": [f"s{i:04d}" for i in range(n)],
-        "style": rng.choice(list(groups), n, p=shares),
-        "region": rng.choice(["East Asia", "Europe"], n),
-        "consent": "granted" if clean else rng.choice(["granted", "unknown", "opted_out"], n,
-                                                      p=[0.6, 0.3, 0.1]),
-        "license": "CC0-1.0" if clean else rng.choice(["CC-BY-4.0", "CC0-1.0", "MIT", None], n,
-                                                      p=[0.5, 0.3, 0.1, 0.1]),
-        "ai_generated": "false" if clean else rng.choice(["false", "true", "unknown"], n,
-                                                         p=[0.8, 0.1, 0.1]),
-        "creator": rng.choice(["ana", "bo", "chen", "dia", None], n),
-        "sha256": [f"{i:064x}" for i in range(n)],
-        "width": rng.integers(64, 2048, n),
-        "height": rng.integers(64, 2048, n),
-    })
-    df["license_status"] = np.where(df["license"].isna(), "unknown", "valid")
-    x = rng.normal(size=(n, dim))
-    if dup_every:
-        for i in range(dup_every, n, dup_every):
-            x[i] = x[i - 1] + rng.normal(size=dim) * 0.02  # cos ~ 0.9998
-    return df, unit(x)
-
-
 def oracle_dup_groups(df: pd.DataFrame, x: np.ndarray, threshold: float) -> list[int]:
     """Duplicate groups by brute force and a plain dict union-find (independent of the code)."""
     n = len(df)
@@ -173,102 +139,6 @@ def test_selection_properties(p):
     # Same seed and data: the same selection, exactly.
     again = select_balanced(df, x, n, by="style", config=config)
     assert again.to_dict() == sel.to_dict()
-
-
-@settings(max_examples=40, deadline=None)
-@given(counts=st.lists(st.integers(0, 30), min_size=1, max_size=7), frac=st.floats(0, 1.2),
-       seed=st.integers(0, 5))
-def test_water_fill_is_the_most_even_allocation(counts, frac, seed):
-    n = int(frac * sum(counts))
-    t = water_fill(counts, n, seed=seed)
-    assert t.sum() == min(n, sum(counts))
-    assert (t <= np.array(counts)).all() and (t >= 0).all()
-    short = [ti for ti, ci in zip(t, counts) if ti < ci]
-    if short:  # groups that could take more are all at the top level (within 1)
-        assert min(short) >= t.max() - 1
-
-
-def _best_entropy_brute_force(counts: list[int], n: int) -> float:
-    """Maximum normalised entropy over every allocation (exhaustive; small cases only)."""
-    g = sum(1 for c in counts if c > 0)
-    best = -1.0
-    for alloc in itertools.product(*(range(c + 1) for c in counts)):
-        if sum(alloc) != min(n, sum(counts)):
-            continue
-        total = sum(alloc)
-        h = -sum(a / total * math.log(a / total) for a in alloc if a)
-        best = max(best, h / math.log(g) if g > 1 else 1.0)
-    return best
-
-
-@pytest.mark.parametrize("counts,n", [([5, 1, 3], 4), ([7, 7, 0, 2], 9), ([1, 1, 1], 2),
-                                      ([10, 3], 12), ([4, 4, 4], 12), ([6, 2, 1, 5], 7)])
-def test_max_balance_matches_brute_force(counts, n):
-    assert max_balance(counts, n) == pytest.approx(_best_entropy_brute_force(counts, n), abs=1e-9)
-    assert max_balance(dict(zip("abcd", counts)), n) == pytest.approx(max_balance(counts, n))
-
-
-def test_water_fill_examples():
-    assert water_fill([10, 2, 5], 8).tolist() == [3, 2, 3]
-    assert water_fill([10, 2, 5], 100).tolist() == [10, 2, 5]
-    assert sorted(water_fill([10, 2, 5], 9).tolist()) == [2, 3, 4]
-    assert water_fill([10, 2, 5], 10, floor=[6, 0, 0]).tolist() == [6, 2, 2]
-    # The remainder goes to different groups for different seeds, same groups for the same.
-    picks = {tuple(water_fill([9] * 6, 20, seed=s)) for s in range(10)}
-    assert len(picks) > 1
-    assert (water_fill([9] * 6, 20, seed=3) == water_fill([9] * 6, 20, seed=3)).all()
-
-
-def test_quota_targets():
-    assert quota_targets({"a": 0.5, "b": 0.25, "c": 0.25}, 10) == {"a": 5, "b": 3, "c": 2}
-    assert sum(quota_targets({"a": 1 / 3, "b": 1 / 3, "c": 1 / 3}, 10).values()) == 10
-    assert quota_targets({"a": 3, "b": 4}, 10) == {"a": 3, "b": 4}
-    with pytest.raises(ValueError, match="mix"):
-        quota_targets({"a": 3, "b": 0.5}, 10)
-    with pytest.raises(ValueError, match="ask for 12 items in total but n is 10"):
-        quota_targets({"a": 6, "b": 6}, 10)
-    with pytest.raises(ValueError, match="sum to at most 1"):
-        quota_targets({"a": 0.7, "b": 0.7}, 10)
-
-
-def test_normalized_entropy():
-    assert normalized_entropy([5, 5, 5]) == 1.0
-    assert normalized_entropy([9, 1]) == pytest.approx(0.469, abs=1e-3)
-    assert normalized_entropy([4, 0, 0], n_groups=3) == 0.0
-    assert normalized_entropy([7]) == 1.0
-
-
-# --------------------------------------------------------------------------- diversity
-def naive_k_center(x: np.ndarray, k: int, start: int) -> list[int]:
-    picks, best = [start], x @ x[start]
-    best[start] = np.inf
-    while len(picks) < k:
-        j = int(np.argmin(best))
-        picks.append(j)
-        best = np.maximum(best, x @ x[j])
-        best[j] = np.inf
-    return picks
-
-
-def test_k_center_lazy_matches_textbook_greedy():
-    x = unit(np.random.default_rng(4).normal(size=(3000, 24)))
-    start = int(np.argmax(x @ x.mean(axis=0)))
-    fast = k_center_greedy(x, 120)  # > one refresh period, so lazy steps are exercised
-    assert fast.tolist() == naive_k_center(x, 120, start)
-    assert k_center_greedy(x, 5, start=7)[0] == 7
-
-
-def test_diverse_covers_more_than_random():
-    from sklearn.datasets import make_blobs
-
-    pts, _ = make_blobs(n_samples=[600, 150, 40, 10], n_features=12, cluster_std=1.0,
-                        random_state=0)
-    x = unit(pts - pts.mean(axis=0))
-    k = 12
-    diverse = covering_radius(x, k_center_greedy(x, k))
-    rng = np.random.default_rng(0)
-    randoms = [covering_radius(x, rng.choice(len(x), k, replace=False)) for _ in range(20)]
-    assert diverse < min(randoms)
 
 
 def test_diverse_strategy_beats_cap_on_coverage():
@@ -405,73 +275,11 @@ def test_balance_scores_use_groups_with_eligible_items():
     assert sel.params["stats"]["max_balance"] == 1.0
 
 
-# --------------------------------------------------------------------------- bad input
 @pytest.fixture
 def small():
     return make_pool(60, 7, clean=True)
 
 
-@pytest.mark.parametrize("n", [0, -3, 2.5, True])
-def test_bad_n(small, n):
-    df, x = small
-    with pytest.raises(ValueError, match="n must be a positive int"):
-        select_balanced(df, x, n, by="style")
-
-
-def test_n_larger_than_pool_reports_breakdown():
-    df, x = make_pool(60, 8)
-    with pytest.raises(ValueError) as err:
-        select_balanced(df, x, 59, by="style")
-    msg = str(err.value)
-    assert "eligible pool of" in msg and "of 60 records" in msg and "rights:opted_out" in msg
-
-
-def test_unknown_by_field_lists_columns(small):
-    df, x = small
-    with pytest.raises(ValueError, match=r"unknown field\(s\) \['styel'\].*'style'"):
-        select_balanced(df, x, 5, by="styel")
-    with pytest.raises(ValueError, match=r"\['regio'\]"):
-        select_balanced(df, x, 5, by=["style", "regio"])
-    with pytest.raises(ValueError, match="one group label per record"):
-        select_balanced(df, x, 5, by=np.zeros(3))
-
-
-def test_unknown_spdx_id_in_allowlist_suggests_close_ids():
-    with pytest.raises(ValueError, match=r"'CC-BY-4' is not a known SPDX.*CC-BY-4\.0"):
-        RightsPolicy(allowed_licenses=["CC0-1.0", "CC-BY-4"])
-    assert RightsPolicy(allowed_licenses=["cc-by-4.0", "LicenseRef-museum"]).allowed_licenses \
-        == ("CC-BY-4.0", "LicenseRef-museum")
-
-
-def test_quota_for_missing_group_lists_groups(small):
-    df, x = small
-    with pytest.raises(ValueError, match=r"\['pottery'\] that do not exist.*'ink'"):
-        select_balanced(df, x, 5, by="style",
-                        config=SelectConfig(strategy="quota", quotas={"pottery": 3}))
-
-
-def test_config_errors(small):
-    df, x = small
-    with pytest.raises(ValueError, match="strategy must be one of"):
-        SelectConfig(strategy="random")
-    with pytest.raises(ValueError, match="needs quotas"):
-        SelectConfig(strategy="quota")
-    with pytest.raises(ValueError, match="only apply to strategy='quota'"):
-        SelectConfig(quotas={"ink": 3})
-    with pytest.raises(ValueError, match="embeddings are needed"):
-        select_balanced(df, None, 5, by="style")
-    with pytest.raises(ValueError, match="L2-normalised"):
-        select_balanced(df, x * 2, 5, by="style")
-    with pytest.raises(ValueError, match="one row per record"):
-        select_balanced(df, x[:10], 5, by="style")
-    with pytest.raises(ValueError, match="must be unique"):
-        select_balanced(pd.concat([df, df.iloc[:2]]), None, 5, by="style",
-                        config=SelectConfig(dedup=None))
-    with pytest.raises(ValueError, match="'id' column"):
-        select_balanced(df.drop(columns="id"), x, 5, by="style")
-
-
-# --------------------------------------------------------------------------- the result
 def test_hand_edits_recompute_stats_and_record_overrides():
     df, x = make_pool(120, 9)
     sel = select_balanced(df, x, 20, by="style", config=SelectConfig(seed=2))

@@ -298,3 +298,15 @@ def test_docstring_examples_run(name):
     result = doctest.testmod(importlib.import_module(name), extraglobs={"np": np},
                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
+
+
+def test_a_small_collection_softer_than_the_reference_is_not_flagged_as_a_whole():
+    """Seventeen soft photographs: the clip-art reference would call every one blurry."""
+    scores = scores_table(17)
+    for row in scores:
+        row["sharpness"] = 0.3
+    scores[0]["sharpness"] = 0.1  # one really blurred
+    result = judge_quality(scores, [800] * 17, [800] * 17)
+    t = result.thresholds["blurry"]
+    assert t.source == "small collection" and "too few to measure a spread" in t.basis
+    assert [i for i, issues in enumerate(result.issues) if "blurry" in issues] == [0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..core.dedup import DedupConfig
-from ..core.rights_filter import DEFAULT_ALLOWED_LICENSES, RightsPolicy
+from ..core.rights_filter import RightsPolicy
 from ..core.selection import STRATEGIES, SelectConfig
 from ..glue.select import select_balanced
 from .base import CommandResult, bound, positive_int
@@ -13,9 +13,7 @@ from .base import CommandResult, bound, positive_int
 
 def rights_policy(args: argparse.Namespace) -> RightsPolicy:
     """The :class:`RightsPolicy`: the default allowlist plus any ``--allow-license``."""
-    if not args.allow_license:
-        return RightsPolicy()
-    return RightsPolicy(allowed_licenses=DEFAULT_ALLOWED_LICENSES + tuple(args.allow_license))
+    return RightsPolicy().also_allow(*(args.allow_license or ()))
 
 
 def add_rights_policy_options(parser: argparse.ArgumentParser) -> None:
@@ -27,8 +25,9 @@ def add_rights_policy_options(parser: argparse.ArgumentParser) -> None:
 def select_config(args: argparse.Namespace) -> SelectConfig:
     """The :class:`SelectConfig` the options describe."""
     dedup = None if args.no_dedup else DedupConfig(threshold=args.threshold)
+    quality = () if args.keep_quality_flagged else SelectConfig().exclude_quality
     return SelectConfig(strategy=args.strategy, seed=args.seed, creator_cap=args.creator_cap,
-                        dedup=dedup, rights=rights_policy(args))
+                        dedup=dedup, rights=rights_policy(args), exclude_quality=quality)
 
 
 def _cmd_select(args: argparse.Namespace) -> CommandResult:
@@ -47,7 +46,8 @@ def _cmd_select(args: argparse.Namespace) -> CommandResult:
 
 
 def add_balance_options(parser: argparse.ArgumentParser) -> None:
-    """``--strategy``, ``--seed``, ``--creator-cap``, ``--dedup-threshold``, ``--no-dedup``."""
+    """``--strategy``, ``--seed``, ``--creator-cap``, ``--dedup-threshold``, ``--no-dedup``,
+    ``--keep-quality-flagged``."""
     bound(parser, "--strategy", owner=SelectConfig, field="strategy", choices=list(STRATEGIES),
           help="cap: even caps, random picks; diverse: even caps, spread-out picks; quota")
     bound(parser, "--seed", owner=SelectConfig, field="seed", type=int,
@@ -55,9 +55,13 @@ def add_balance_options(parser: argparse.ArgumentParser) -> None:
     bound(parser, "--creator-cap", owner=SelectConfig, field="creator_cap", type=float,
           help="at most this many images per creator: a fraction of N (< 1) or a count")
     bound(parser, "--dedup-threshold", owner=DedupConfig, field="threshold", type=float,
-          help="embedding cosine at or above which two images may be near duplicates")
+          help="for images without a colour signature (loaded by an older version): "
+               "embedding cosine at or above which two may be near duplicates")
     parser.add_argument("--no-dedup", action="store_true",
                         help="skip near-duplicate removal (exact copies still collapse)")
+    parser.add_argument("--keep-quality-flagged", action="store_true",
+                        help="keep images the quality checks flag as blank, dark, washed out "
+                             "or blurry (by default they are excluded, reason quality:<check>)")
 
 
 def register(sub) -> None:

@@ -6,83 +6,47 @@ across two clusters would be missed, so every point joins its ``n_assign`` neare
 clusters (2 by default); ``benchmarks/selection.py`` measures the recall that buys against
 an exhaustive search. Small inputs (and ``method="brute"``) compare all pairs.
 
+Each candidate pair is then judged by :func:`near_duplicate_pairs` on three signals:
+the embedding cosine, the 64-bit pHash (``phash``) and the colour signature
+(``color_signature``, :mod:`workbench.core.color`). A pair is a duplicate only when the
+structure (pHash or embedding) *and* the colours agree; recolours and mirror images go
+to a review list instead, and are kept. Pairs without colour signatures are judged as
+before colour existed: cosine and pHash (see :class:`DedupConfig`).
+
 Pure numpy/scipy/faiss: no FiftyOne.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ._threads import single_thread
+from .color import color_distance, signature_matrix
+from .dedup_rules import (
+    METHODS,
+    DedupConfig,
+    hamming_distance,
+    judge_pairs,
+    mirrored_distance,
+    phash_codes,
+)
 from .embeddings import check_embeddings
 from .faiss_index import spherical_kmeans
 
-METHODS = ("semdedup", "brute")
+__all__ = ["COLOR_COLUMN", "METHODS", "DedupConfig", "choose_keepers", "documentation_score",
+           "duplicate_groups", "exact_duplicate_pairs", "find_near_duplicates",
+           "near_duplicate_pairs", "resolution", "resolve_duplicates"]
+
+#: The records column that holds colour signatures (one per record, or missing).
+COLOR_COLUMN = "color_signature"
 
 #: Up to this many points, ``n_clusters="auto"`` compares all pairs (exact and fast).
 _BRUTE_MAX = 5000
 #: Pairs are re-checked in float64 in chunks of this many.
 _VERIFY_CHUNK = 65536
-
-
-@dataclass(frozen=True)
-class DedupConfig:
-    """How near duplicates are found.
-
-    Attributes
-    ----------
-    threshold
-        Cosine similarity at or above which two items are near duplicates. 0.95 is a
-        conservative starting point for CLIP-like embeddings; tune it on your data.
-    method
-        ``"semdedup"`` (k-means, then pairs within clusters; scales to millions) or
-        ``"brute"`` (all pairs; exact, quadratic).
-    n_clusters
-        Number of k-means clusters for ``semdedup``; ``"auto"`` uses ``round(sqrt(N))``,
-        or all pairs when ``N <= 5000``.
-    n_assign
-        Each point joins this many nearest clusters, so pairs straddling a cluster
-        border are still compared.
-    seed
-        Seed for k-means.
-    phash_max
-        When records carry a perceptual hash (``phash``, as the loader stores), a pair
-        found by the embeddings must also be within this many bits (Hamming distance of
-        the 64-bit pHash) to count. Two signals that agree: a general image embedding
-        sees two different designs of one family as near-identical, the pixel-level hash
-        does not; re-encoded, resized and lightly cropped copies pass both. ``None``
-        uses the embeddings alone.
-
-    Examples
-    --------
-    >>> DedupConfig(threshold=0.97).threshold
-    0.97
-    """
-
-    threshold: float = 0.95
-    method: str = "semdedup"
-    n_clusters: int | str = "auto"
-    n_assign: int = 2
-    seed: int = 0
-    phash_max: int | None = 12
-
-    def __post_init__(self) -> None:
-        if not -1.0 <= float(self.threshold) <= 1.0:
-            raise ValueError(f"DedupConfig.threshold is a cosine similarity, so it must lie "
-                             f"in [-1, 1]; got {self.threshold}")
-        if self.method not in METHODS:
-            raise ValueError(f"DedupConfig.method must be one of {list(METHODS)}; "
-                             f"got {self.method!r}")
-        if self.n_clusters != "auto" and not (isinstance(self.n_clusters, (int, np.integer))
-                                              and self.n_clusters >= 1):
-            raise ValueError("DedupConfig.n_clusters must be 'auto' or a positive int; "
-                             f"got {self.n_clusters!r}")
-        if not (isinstance(self.n_assign, (int, np.integer)) and self.n_assign >= 1):
-            raise ValueError(f"DedupConfig.n_assign must be an int >= 1; got {self.n_assign!r}")
 
 
 def _auto_clusters(n: int, n_clusters: int | str) -> int:
@@ -295,39 +259,107 @@ def choose_keepers(records: pd.DataFrame, labels: np.ndarray) -> np.ndarray:
     return keeper
 
 
-def phash_distance(phash: pd.Series, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """Hamming distance between the 64-bit hex pHashes of rows ``i`` and ``j``.
+def near_duplicate_pairs(records: pd.DataFrame, embeddings: np.ndarray,
+                         config: DedupConfig) -> pd.DataFrame:
+    """Near-duplicate pairs among ``records``, and the pairs to review, with the evidence.
 
-    A missing or malformed hash counts as infinitely far (the pair is not confirmed).
+    Candidates are the pairs at cosine :attr:`DedupConfig.radius` or more
+    (:func:`find_near_duplicates`); each is judged by
+    :func:`~workbench.core.dedup_rules.judge_pairs` from the ``phash`` and
+    ``color_signature`` columns where ``records`` has them (see :class:`DedupConfig`).
+
+    Parameters
+    ----------
+    records
+        One row per item, aligned with ``embeddings``; optional columns ``phash`` (hex)
+        and ``color_signature`` (:func:`workbench.core.color.color_signature`, or a
+        missing value).
+    embeddings
+        ``(N, D)`` L2-normalised embeddings.
+    config
+        The thresholds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair judged ``duplicate`` or ``review`` (pairs judged different are
+        left out), sorted by ``(i, j)``: ``i``, ``j`` (row indices, ``i < j``), ``cosine``,
+        ``phash`` (Hamming distance; <NA> without pHashes), ``color`` (colour distance;
+        NaN without signatures), ``verdict`` and ``why``.
+
+    Examples
+    --------
+    >>> x = np.array([[1, 0], [0.999, 0.045], [0, 1]], dtype="float32")
+    >>> x /= np.linalg.norm(x, axis=1, keepdims=True)
+    >>> near_duplicate_pairs(pd.DataFrame({"id": list("abc")}), x,
+    ...                      DedupConfig())[["i", "j", "verdict"]].values.tolist()
+    [[0, 1, 'duplicate']]
     """
-    def as_int(h: object) -> int:
-        try:
-            return int(str(h), 16)
-        except ValueError:
-            return -1
-
-    codes = np.array([as_int(h) for h in phash.tolist()], dtype=object)
-    out = np.empty(len(i), dtype=np.int64)
-    for n, (a, b) in enumerate(zip(codes[i], codes[j])):
-        out[n] = (a ^ b).bit_count() if a >= 0 and b >= 0 else 1 << 30
-    return out
+    x = check_embeddings(embeddings, n_rows=len(records))
+    found = find_near_duplicates(x, config.radius, method=config.method,
+                                 n_clusters=config.n_clusters, n_assign=config.n_assign,
+                                 seed=config.seed)
+    i, j = found["i"].to_numpy(), found["j"].to_numpy()
+    cosine = found["similarity"].to_numpy()
+    rows, pos = np.unique(np.concatenate([i, j]), return_inverse=True)
+    a, b = pos[:i.size], pos[i.size:]  # i and j as positions among the rows in a pair
+    dist = np.full(i.size, -1, dtype=np.int64)
+    flipped = np.full(i.size, -1, dtype=np.int64)
+    if "phash" in records and i.size:
+        codes, ok = phash_codes(records["phash"].iloc[rows])
+        both = ok[a] & ok[b]
+        dist[both] = hamming_distance(codes, a[both], b[both])
+        flipped[both] = mirrored_distance(codes, a[both], b[both])
+    color = np.full(i.size, np.nan)
+    if COLOR_COLUMN in records and config.color_max is not None and i.size:
+        names = records["id"].iloc[rows].tolist() if "id" in records else rows.tolist()
+        sigs, present = signature_matrix(records[COLOR_COLUMN].iloc[rows].tolist(),
+                                         COLOR_COLUMN, labels=names)
+        both = present[a] & present[b]
+        color[both] = color_distance(sigs[a[both]], sigs[b[both]])
+    verdict, why = judge_pairs(cosine, dist, flipped, color, config)
+    keep = verdict != "different"
+    return pd.DataFrame({
+        "i": i[keep], "j": j[keep], "cosine": cosine[keep],
+        "phash": pd.Series(dist[keep], dtype="Int64").mask(dist[keep] < 0),
+        "color": color[keep], "verdict": verdict[keep], "why": why[keep]})
 
 
 def resolve_duplicates(
     records: pd.DataFrame,
     embeddings: np.ndarray | None,
     config: DedupConfig | None,
+    *,
+    pairs: pd.DataFrame | None = None,
 ) -> tuple[np.ndarray, int]:
     """Collapse exact (same ``sha256``) and near duplicates among ``records``.
 
     Exact duplicates always collapse; near duplicates only when ``config`` is given
-    (it then needs ``embeddings``, aligned with ``records``).
+    (it then needs ``embeddings``, aligned with ``records``): the pairs
+    :func:`near_duplicate_pairs` judges ``duplicate``. Pairs it lists for review are
+    kept apart.
+
+    Parameters
+    ----------
+    records, embeddings, config
+        As for :func:`near_duplicate_pairs`.
+    pairs
+        The output of :func:`near_duplicate_pairs` for the same inputs, when the caller
+        has it already (the selection also reports the review pairs).
 
     Returns
     -------
     (keeper, n_pairs)
         ``keeper`` as in :func:`choose_keepers`; ``n_pairs`` is the number of
         near-duplicate pairs found.
+
+    Examples
+    --------
+    >>> x = np.array([[1, 0], [0.999, 0.045], [0, 1]], dtype="float32")
+    >>> x /= np.linalg.norm(x, axis=1, keepdims=True)
+    >>> keeper, n = resolve_duplicates(pd.DataFrame({"id": list("abc")}), x, DedupConfig())
+    >>> keeper.tolist(), n
+    ([0, 0, 2], 1)
     """
     n = len(records)
     if "sha256" in records:
@@ -336,16 +368,12 @@ def resolve_duplicates(
         ei, ej = np.empty(0, np.int64), np.empty(0, np.int64)
     n_pairs = 0
     if config is not None and n > 1:
-        pairs = find_near_duplicates(embeddings, config.threshold, method=config.method,
-                                     n_clusters=config.n_clusters,
-                                     n_assign=config.n_assign, seed=config.seed)
-        pi, pj = pairs["i"].to_numpy(), pairs["j"].to_numpy()
-        if config.phash_max is not None and "phash" in records and len(pi):
-            keep = phash_distance(records["phash"], pi, pj) <= config.phash_max
-            pi, pj = pi[keep], pj[keep]
-        n_pairs = len(pi)
-        ei = np.concatenate([ei, pi])
-        ej = np.concatenate([ej, pj])
+        if pairs is None:
+            pairs = near_duplicate_pairs(records, embeddings, config)
+        dup = pairs[pairs["verdict"] == "duplicate"]
+        n_pairs = len(dup)
+        ei = np.concatenate([ei, dup["i"].to_numpy(np.int64)])
+        ej = np.concatenate([ej, dup["j"].to_numpy(np.int64)])
     if ei.size == 0:
         return np.arange(n), n_pairs
     return choose_keepers(records, duplicate_groups(n, ei, ej)), n_pairs

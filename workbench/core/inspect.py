@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .color import color_signature
 from .hashing import sha256_and_markers
 from .images import DECODE_NOTES, DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, ImageDecodeError, open_rgb
 from .provenance import METADATA_NOTES, FileSignals, read_c2pa, read_header
@@ -20,7 +21,7 @@ from .quality_scores import quality_scores
 
 #: What an inspection produces; stored with each sample, so that a file inspected by an
 #: older version is inspected again rather than trusted as unchanged.
-INSPECT_VERSION = 3
+INSPECT_VERSION = 4
 #: Notes that hold for as long as a file's bytes are unchanged.
 CONTENT_NOTES = DECODE_NOTES | METADATA_NOTES
 
@@ -38,6 +39,7 @@ class FileInfo:
     format: str | None = None
     mode: str | None = None
     phash: str | None = None
+    color_signature: list[float] | None = None
     notes: list[str] = field(default_factory=list)
     signals: list[dict] = field(default_factory=list)
     signals_checked: list[str] = field(default_factory=list)
@@ -118,6 +120,7 @@ def inspect_file(
     info.notes = decoded.notes + found.notes
     info.signals, info.signals_checked = found.to_dicts(), sorted(set(found.checked))
     info.phash = str(imagehash.phash(img))
+    info.color_signature = color_signature(img).tolist()
     info.quality = quality_scores(img)
     info.decoded = True
     return info

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,7 +188,9 @@ def read_manifest(path: str | Path) -> Manifest:
             warnings.append(f"{path.name}: column {column!r} is stored as field {fname!r}")
 
     typed = {c: _infer(df[c].tolist()) for c in custom}
-    base = path.parent.resolve()
+    # Absolute, but through any symlink as given: the folder scan names files the same way,
+    # so a file is one sample whether the manifest or the scan found it.
+    base = path.parent.absolute()
     rows: list[dict] = []
     for i, raw in enumerate(df.to_dict(orient="records")):
         row: dict = {"_row": i + 2 if path.suffix.lower() == ".csv" else i + 1}
@@ -199,6 +202,6 @@ def read_manifest(path: str | Path) -> Manifest:
         for column, fname in custom.items():
             row[fname] = typed[column][i]
         fp = row["filepath"].strip()
-        row["filepath"] = str((base / fp)) if fp and not Path(fp).is_absolute() else fp
+        row["filepath"] = os.path.normpath(base / fp) if fp and not Path(fp).is_absolute() else fp
         rows.append(row)
     return Manifest(path=path, rows=rows, custom_fields=custom, warnings=warnings)

@@ -34,7 +34,10 @@ The one absolute floor is physical: an image in which nothing differs visibly fr
 background (``content <= blank_floor``; a fully transparent image arrives as one flat
 colour) is blank whatever the collection. It gets no other picture flag and takes no part
 in the statistics. A collection smaller than ``min_collection`` is judged against
-reference statistics instead (:data:`REFERENCE`, measured on 796 real clip-art images).
+reference statistics instead (:data:`REFERENCE`, measured on 796 real clip-art images),
+and an image is flagged only when it also falls the widest gap below its own collection's
+median: a defect is an exception, so a small set of soft photographs is not flagged
+blurry as a whole for being softer than clip art.
 
 The two size checks follow the training set-up, not the collection: ``below_resolution``
 (``sqrt(width * height) < resolution``: the trainer would have to upscale it) and
@@ -50,12 +53,13 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from ..schema import quality_reason
 from .quality_result import Flag, QualityResult, Threshold
 from .quality_scores import SCORE_NAMES
 from .results import to_jsonable
 
-__all__ = ["CHECKS", "PICTURE_CHECKS", "REFERENCE", "SIZE_CHECKS", "Flag", "QualityPolicy",
-           "QualityResult", "Threshold", "judge_quality"]
+__all__ = ["CHECKS", "PICTURE_CHECKS", "QUALITY_EXCLUDE", "REFERENCE", "SIZE_CHECKS", "Flag",
+           "QualityPolicy", "QualityResult", "Threshold", "judge_quality", "quality_exclusions"]
 
 #: Checks that judge the picture, from its scores, against the collection.
 PICTURE_CHECKS = ("blank", "dark", "washed_out", "blurry", "mostly_padding")
@@ -63,6 +67,9 @@ PICTURE_CHECKS = ("blank", "dark", "washed_out", "blurry", "mostly_padding")
 SIZE_CHECKS = ("below_resolution", "extreme_aspect")
 #: Every check, in the order issues are listed.
 CHECKS = PICTURE_CHECKS + SIZE_CHECKS
+#: Checks whose flag excludes an image from selection by default (the size checks follow
+#: the training set-up and are reported only).
+QUALITY_EXCLUDE = ("blank", "dark", "washed_out", "blurry")
 
 #: Per picture check: (score, the log2 scale's unit and quantity, to log2, back to the score,
 #: whether a defect is a *high* score).
@@ -76,6 +83,9 @@ _SCALES = {
     "mostly_padding": ("padding", "octaves", "1 - padding", lambda v: np.log2(1.0 - v),
                        lambda t: 1.0 - np.exp2(t), True),
 }
+
+#: Fewest judged images whose own median can hold back the reference statistics.
+_MIN_OWN_MEDIAN = 3
 
 #: Default ``(min, max)`` gap below the collection's median, in the check's log2 unit.
 DEFAULT_GAPS: Mapping[str, tuple[float, float]] = MappingProxyType({
@@ -139,7 +149,7 @@ class QualityPolicy:
     """
 
     checks: tuple[str, ...] = CHECKS
-    exclude: tuple[str, ...] = ("blank", "dark", "washed_out", "blurry")
+    exclude: tuple[str, ...] = QUALITY_EXCLUDE
     resolution: int = 512
     max_aspect: float = 4.0
     z: float = 3.5
@@ -182,6 +192,27 @@ class QualityPolicy:
     def to_dict(self) -> dict:
         """Every setting as plain JSON-ready Python."""
         return to_jsonable(asdict(self))
+
+
+def quality_exclusions(issues: Sequence[object], exclude: Sequence[str]) -> np.ndarray:
+    """The quality reason that excludes each item (``quality:<check>``), or ``None``.
+
+    ``issues`` holds, per item, the checks it failed (a list; ``None`` when it was never
+    checked). The first failed check in ``exclude`` order gives the reason, as in
+    :meth:`QualityResult.exclusions`.
+
+    Examples
+    --------
+    >>> quality_exclusions([["blurry"], None, ["below_resolution"]], ("blank", "blurry")).tolist()
+    ['quality:blurry', None, None]
+    """
+    out = np.full(len(issues), None, dtype=object)
+    for row, failed in enumerate(issues):
+        if isinstance(failed, (list, tuple, np.ndarray)) and len(failed):
+            first = next((c for c in exclude if c in set(failed)), None)
+            if first is not None:
+                out[row] = quality_reason(first)
+    return out
 
 
 def judge_quality(
@@ -304,10 +335,17 @@ def _picture_check(check: str, table: pd.DataFrame, blank: np.ndarray,
         median, spread = REFERENCE[score]
         centre = float(to_log(median))
     gap = float(np.clip(policy.z * spread, lo, hi))
+    if source == "reference" and judged.sum() >= _MIN_OWN_MEDIAN:
+        own = float(np.median(logged[judged]))
+        if own - hi < centre - gap:  # the collection sits below the reference: trust it
+            source, centre, gap = "small collection", own, hi
+            spread = float("nan")
     value = float(from_log(centre - gap))
+    why = (f"the widest gap: {int(judged.sum())} images are too few to measure a spread, "
+           f"and they sit below the reference median" if source == "small collection" else
+           f"{policy.z:g} MAD = {policy.z * spread:.2g}, kept within [{lo:g}, {hi:g}]")
     basis = (f"{source} median {score} {float(from_log(centre)):.3g}, {gap:.3g} {unit} below "
-             f"it on log2({quantity}) ({policy.z:g} MAD = {policy.z * spread:.2g}, kept "
-             f"within [{lo:g}, {hi:g}])")
+             f"it on log2({quantity}) ({why})")
     with np.errstate(invalid="ignore"):
         hit = judged & (logged < centre - gap)
     return Threshold(check, score, value, high_is_bad, basis, source,

@@ -74,6 +74,18 @@ class RightsPolicy:
             canonical.append(_spdx_ids()[text.lower()])
         object.__setattr__(self, "allowed_licenses", tuple(dict.fromkeys(canonical)))
 
+    def also_allow(self, *licenses: str) -> RightsPolicy:
+        """This policy with more licences allowed (SPDX ids).
+
+        Examples
+        --------
+        >>> RightsPolicy().also_allow("GPL-2.0-or-later").allowed_licenses[-1]
+        'GPL-2.0-or-later'
+        """
+        from dataclasses import replace
+
+        return replace(self, allowed_licenses=self.allowed_licenses + tuple(licenses))
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["allowed_licenses"] = list(self.allowed_licenses)

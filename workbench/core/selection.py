@@ -5,10 +5,15 @@ choose gets the reason of the first step that dropped it:
 
 1. **Rights filter** (:class:`RightsPolicy`): ``rights:opted_out``, ``rights:license``,
    ``rights:ai_generated``, ``rights:license_unknown``, ``rights:consent_unknown``.
+   Then **quality**: an item whose ``quality_issues`` hold a check of
+   ``SelectConfig.exclude_quality`` gets ``quality:<check>`` (before duplicates, so a
+   blurry copy never stands in for its sharp twin).
 2. **Duplicates** (:class:`DedupConfig`): items with the same ``sha256`` always
-   collapse; near duplicates (cosine >= threshold) collapse when ``dedup`` is set. One
-   item per duplicate group stays (highest resolution, then best-documented rights
-   record, then smallest id); the rest get ``duplicate_of:<kept id>``.
+   collapse; near duplicates (structure and colour agree, see :class:`DedupConfig`)
+   collapse when ``dedup`` is set. One item per duplicate group stays (highest
+   resolution, then best-documented rights record, then smallest id); the rest get
+   ``duplicate_of:<kept id>``. Pairs in the grey zone (a slight colour difference, a
+   mirror image) stay and are listed in :attr:`Selection.review_pairs`.
 3. **Creator cap**: at most ``creator_cap`` items per creator (``creator_cap``).
    Items without a creator are not capped.
 4. **Balance across groups**: ``cap`` and ``diverse`` water-fill per-group targets
@@ -20,112 +25,30 @@ dataset into ``records`` and ``embeddings`` and saves the :class:`Selection`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from types import MappingProxyType
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..schema import duplicate_reason, reason_key
 from .balance import group_rng, max_balance, quota_targets, water_fill
-from .dedup import DedupConfig, resolve_duplicates
+from .dedup import COLOR_COLUMN, DedupConfig, near_duplicate_pairs, resolve_duplicates
 from .diversity import k_center_greedy
 from .embeddings import check_embeddings
 from .groups import MISSING_GROUP, group_labels, resolve_groups
+from .quality import quality_exclusions
 from .results import to_jsonable
 from .rights_filter import RightsPolicy, rights_exclusions
+from .select_config import STRATEGIES, SelectConfig
 from .selection_result import COUNT_COLUMNS, Selection, balance_of
 
 __all__ = ["MISSING_GROUP", "STRATEGIES", "DedupConfig", "RightsPolicy", "SelectConfig",
            "Selection", "group_labels", "select_balanced"]
 
-STRATEGIES = ("cap", "quota", "diverse")
-#: Columns the duplicate step reads (sha256 for exact duplicates, the rest to choose
-#: which copy to keep).
-_DEDUP_COLUMNS = ("id", "sha256", "phash", "width", "height", "creator", "source",
-                  "attribution", "license_status", "consent")
-
-
-@dataclass(frozen=True)
-class SelectConfig:
-    """Settings for :func:`select_balanced`.
-
-    Attributes
-    ----------
-    strategy
-        ``"cap"`` (even per-group caps, random picks), ``"quota"`` (explicit per-group
-        targets) or ``"diverse"`` (even caps, k-center greedy picks on embeddings).
-    seed
-        Seed for every random choice; recorded in the result.
-    rights
-        The rights filter.
-    dedup
-        Near-duplicate settings; ``None`` skips near duplicates (exact ``sha256``
-        duplicates still collapse) and then ``cap``/``quota`` need no embeddings.
-    creator_cap
-        At most this many items per creator: a fraction of ``n`` when < 1 (at least
-        1), else a count. ``None``: no cap.
-    quotas
-        For ``strategy="quota"``: group -> count (int) or proportion of ``n`` (float).
-        Unlisted groups share whatever ``n`` leaves, water-filled.
-    fill
-        Quota only: top a quota shortfall up from other groups' spare items (those
-        groups may then exceed their quota). Without it, no group exceeds its quota.
-    allow_fewer
-        Select the whole eligible pool when it holds fewer than ``n`` items, instead
-        of raising (the result records the ``n`` asked for).
-
-    Examples
-    --------
-    >>> SelectConfig(strategy="quota", quotas={"ink-wash": 0.5, "woodcut": 0.5}, seed=1).seed
-    1
-    """
-
-    strategy: str = "cap"
-    seed: int = 0
-    rights: RightsPolicy = field(default_factory=RightsPolicy)
-    dedup: DedupConfig | None = field(default_factory=DedupConfig)
-    creator_cap: float | int | None = None
-    quotas: Mapping[str, int | float] | None = None
-    fill: bool = False
-    allow_fewer: bool = False
-
-    def __post_init__(self) -> None:
-        if self.strategy not in STRATEGIES:
-            raise ValueError(f"strategy must be one of {list(STRATEGIES)}; got {self.strategy!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)):
-            raise ValueError(f"seed must be an int; got {self.seed!r}")
-        if not isinstance(self.rights, RightsPolicy):
-            raise ValueError(f"rights must be a RightsPolicy; got {type(self.rights).__name__}")
-        if self.dedup is not None and not isinstance(self.dedup, DedupConfig):
-            raise ValueError(f"dedup must be a DedupConfig or None; got "
-                             f"{type(self.dedup).__name__}")
-        cap = self.creator_cap
-        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, (int, float, np.number))
-                                or cap <= 0 or (cap >= 1 and float(cap) != int(cap))):
-            raise ValueError("creator_cap must be None, a fraction of n in (0, 1), or a whole "
-                             f"count >= 1; got {cap!r}")
-        if self.strategy == "quota" and not self.quotas:
-            raise ValueError("strategy='quota' needs quotas={group: count or proportion}; "
-                             "got none")
-        if self.quotas is not None and self.strategy != "quota":
-            raise ValueError(f"quotas only apply to strategy='quota'; got strategy="
-                             f"{self.strategy!r}. Use strategy='quota' or drop quotas")
-        if self.quotas is not None:
-            object.__setattr__(self, "quotas",
-                               MappingProxyType({str(k): v for k, v in self.quotas.items()}))
-
-    def to_dict(self) -> dict:
-        """Every setting as plain JSON-serialisable Python (recorded in ``Selection.params``)."""
-        return to_jsonable({
-            "strategy": self.strategy, "seed": int(self.seed),
-            "rights": self.rights.to_dict(),
-            "dedup": asdict(self.dedup) if self.dedup is not None else None,
-            "creator_cap": self.creator_cap,
-            "quotas": dict(self.quotas) if self.quotas is not None else None,
-            "fill": bool(self.fill), "allow_fewer": bool(self.allow_fewer),
-        })
+#: Columns the duplicate step reads (sha256 for exact duplicates, phash and the colour
+#: signature to judge near duplicates, the rest to choose which copy to keep).
+_DEDUP_COLUMNS = ("id", "sha256", "phash", COLOR_COLUMN, "width", "height", "creator",
+                  "source", "attribution", "license_status", "consent")
 
 
 def _check_n(n: object) -> int:
@@ -227,7 +150,8 @@ def select_balanced(
     records
         One row per sample: ``id`` plus the rights record (``consent``, ``license``,
         ``license_status``, ``ai_generated``, ``creator``, ``attribution``, ``source``),
-        ``sha256``, ``width``, ``height`` and the grouping field(s).
+        ``sha256``, ``width``, ``height``, the grouping field(s) and, for near duplicates,
+        ``phash`` and ``color_signature`` (either may be missing; see DedupConfig).
     embeddings
         ``(N, D)`` float32 L2-normalised embeddings aligned with ``records``; needed for
         near-duplicate removal and for ``strategy="diverse"``, otherwise may be None.
@@ -247,7 +171,7 @@ def select_balanced(
         per-group stats. A quota selection can be smaller: when a listed group has
         fewer eligible items than its quota (see ``shortfall``; ``fill=True`` tops up),
         or when the quotas add up to less than ``n`` and no unlisted group takes the
-        rest.
+        rest. Near-duplicate pairs left for a person to judge are in ``review_pairs``.
 
     Raises
     ------
@@ -278,16 +202,25 @@ def select_balanced(
                              "SelectConfig(dedup=None) with strategy 'cap' or 'quota'")
         x = check_embeddings(embeddings, n_rows=total)
 
-    # 1. Rights filter.
+    # 1. Rights filter, then quality.
     reasons = rights_exclusions(records, config.rights)
+    if config.exclude_quality and "quality_issues" in records:
+        flagged = quality_exclusions(records["quality_issues"], config.exclude_quality)
+        free = pd.isna(reasons) & ~pd.isna(flagged)
+        reasons[free] = flagged[free]
     pool = np.flatnonzero(pd.isna(reasons))
 
     # 2. Exact and near duplicates, among the rights-eligible items only.
     sub_x = None
     if config.dedup is not None:
         sub_x = x if pool.size == total else x[pool]
-    dedup_cols = [c for c in _DEDUP_COLUMNS if c in records.columns]
-    keeper, n_pairs = resolve_duplicates(records[dedup_cols].iloc[pool], sub_x, config.dedup)
+    dedup_records = records[[c for c in _DEDUP_COLUMNS if c in records.columns]].iloc[pool]
+    pairs = near_duplicate_pairs(dedup_records, sub_x, config.dedup) \
+        if config.dedup is not None and pool.size > 1 else None
+    keeper, n_pairs = resolve_duplicates(dedup_records, sub_x, config.dedup, pairs=pairs)
+    review = _review_pairs(pairs, keeper, ids[pool])
+    dedup_stats = _dedup_stats(dedup_records, pairs, len(review)) \
+        if config.dedup is not None else {}
     dup = np.flatnonzero(keeper != np.arange(pool.size))
     if dup.size:
         reasons[pool[dup]] = [duplicate_reason(kept) for kept in ids[pool[keeper[dup]]]]
@@ -347,6 +280,7 @@ def select_balanced(
         "by": by_columns,
         "n_records": total,
         "stats": {"eligible": int(pool.size), "near_duplicate_pairs": int(n_pairs),
+                  **dedup_stats,
                   "max_balance": max_balance(eligible, n) if eligible.sum() else None},
         "edits": [],
         "overrides": [],
@@ -361,4 +295,28 @@ def select_balanced(
         params=to_jsonable(params),
         shortfall=shortfall,
         groups=dict(zip(ids.tolist(), labels_per_row.tolist())),
+        review_pairs=review,
     )
+
+
+def _review_pairs(pairs: pd.DataFrame | None, keeper: np.ndarray, pool_ids: np.ndarray
+                  ) -> list[dict]:
+    """The pairs judged ``review`` between two items the duplicate step kept, as dicts."""
+    if pairs is None:
+        return []
+    i, j = pairs["i"].to_numpy(), pairs["j"].to_numpy()
+    rows = pairs[(pairs["verdict"] == "review") & (keeper[i] == i) & (keeper[j] == j)]
+    return [{"a": str(pool_ids[r.i]), "b": str(pool_ids[r.j]), "cosine": round(float(r.cosine), 4),
+             "phash": None if pd.isna(r.phash) else int(r.phash),
+             "color": None if pd.isna(r.color) else round(float(r.color), 4), "why": r.why}
+            for r in rows.itertuples(index=False)]
+
+
+def _dedup_stats(records: pd.DataFrame, pairs: pd.DataFrame | None, n_review: int
+                 ) -> dict[str, int]:
+    """Pairs listed for review; pairs and records judged without a colour signature."""
+    no_color = records[COLOR_COLUMN].isna() if COLOR_COLUMN in records else True
+    fallback = 0 if pairs is None else int(
+        ((pairs["verdict"] == "duplicate") & pairs["color"].isna()).sum())
+    return {"near_duplicate_review": n_review, "near_duplicate_pairs_without_color": fallback,
+            "records_without_color": int(np.broadcast_to(no_color, len(records)).sum())}

@@ -70,6 +70,11 @@ class Selection:
         Quota strategy: group -> how many items short of its quota it fell.
     groups
         Every input id -> its group label (used to recompute stats after edits).
+    review_pairs
+        Near-duplicate pairs left for a person to judge, both items kept: structure
+        agrees but the colours differ a little, or one is the other mirrored. Each is
+        ``{"a": id, "b": id, "cosine": float, "phash": int or None, "color": float or
+        None, "why": str}`` (see :class:`~workbench.core.dedup_rules.DedupConfig`).
 
     Examples
     --------
@@ -88,6 +93,7 @@ class Selection:
     params: dict = field(repr=False)
     shortfall: dict[str, int] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict, repr=False)
+    review_pairs: list[dict] = field(default_factory=list, repr=False)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -119,6 +125,7 @@ class Selection:
             "balance_before": self.balance_before, "balance_after": self.balance_after,
             "seed": self.seed, "by": self.params.get("by"),
             "counts": self.counts.to_dict(orient="records"), "shortfall": dict(self.shortfall),
+            "review_pairs": [dict(p) for p in self.review_pairs],
         })
 
     def summary(self, tag: str | None = None) -> str:
@@ -130,6 +137,8 @@ class Selection:
                  f"excluded by reason: {self.excluded_counts()}"]
         if self.shortfall:
             lines.append(f"quota shortfall: {dict(self.shortfall)}")
+        if self.review_pairs:
+            lines.append(f"near-duplicate pairs to review (both kept): {len(self.review_pairs)}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
@@ -144,11 +153,14 @@ class Selection:
             "params": self.params,
             "shortfall": dict(self.shortfall),
             "groups": dict(self.groups),
+            "review_pairs": [dict(p) for p in self.review_pairs],
         })
 
     @classmethod
     def from_dict(cls, d: dict) -> Selection:
         """Rebuild a selection saved with :meth:`to_dict`.
+
+        Selections saved before ``review_pairs`` existed load with an empty list.
 
         Examples
         --------
@@ -172,7 +184,8 @@ class Selection:
                    seed=int(d["seed"]),
                    params=copy.deepcopy(d["params"]),
                    shortfall={str(k): int(v) for k, v in (d.get("shortfall") or {}).items()},
-                   groups={str(k): str(v) for k, v in (d.get("groups") or {}).items()})
+                   groups={str(k): str(v) for k, v in (d.get("groups") or {}).items()},
+                   review_pairs=_review_list(d.get("review_pairs")))
 
     # ----------------------------------------------------------------- hand edits
     def remove(self, ids: str | Iterable[str], *, note: str = "") -> Selection:
@@ -324,3 +337,13 @@ def _as_id_list(ids: str | Iterable[str]) -> list[str]:
 
 def _float_or(value: object, default: float) -> float:
     return default if value is None else float(value)
+
+
+def _review_list(value: object) -> list[dict]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(p, dict) and {"a", "b"} <= set(p)
+                                              for p in value):
+        raise ValueError("not a saved Selection: review_pairs must be a list of dicts with "
+                         f"keys 'a' and 'b' (and cosine, phash, color, why); got {value!r:.200}")
+    return [dict(p) for p in value]

@@ -66,6 +66,9 @@ class LoadConfig(RightsDefaults):
     commit_every, commit_seconds
         Write results to the dataset at least every this many files and this many
         seconds, so an interrupted load resumes where it stopped.
+    check_quality
+        Judge the collection's quality at the end (:func:`workbench.check_quality`, from
+        the scores the load stored; no second decode).
 
     Examples
     --------
@@ -79,6 +82,7 @@ class LoadConfig(RightsDefaults):
     persistent: bool = True
     commit_every: int = 500
     commit_seconds: float = 30.0
+    check_quality: bool = True
 
     def __post_init__(self) -> None:
         if self.max_pixels is not None and (not isinstance(self.max_pixels, int)
@@ -120,6 +124,7 @@ def _ensure_schema(ds, label_field: str | None) -> None:
     kinds = {"string": (fo.StringField, {}), "int": (fo.IntField, {}),
              "float": (fo.FloatField, {}), "dict": (fo.DictField, {}),
              "strings": (fo.ListField, {"subfield": fo.StringField}),
+             "floats": (fo.ListField, {"subfield": fo.FloatField}),
              "dicts": (fo.ListField, {"subfield": fo.DictField})}
     wanted = [(f.name, f.kind) for f in load_fields()]
     if label_field:
@@ -265,7 +270,7 @@ def load(
     report.signals, report.signals_summary = tally.to_dict(), tally.summary()
     mark_duplicates(ds, report, set(rows))
     summarise(ds, report, set(rows), root)
-    if report.total:
+    if report.total and config.check_quality:
         from .quality import check_quality
 
         # From the scores the inspection stored: the collection changed, so re-judge all.

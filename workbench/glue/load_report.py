@@ -45,8 +45,9 @@ class LoadReport:
         value = getattr(self, key)
         return pd.DataFrame([v if isinstance(v, dict) else {"path": v} for v in value])
 
-    def summary(self) -> str:
-        """A few lines for people."""
+    def summary(self, details: bool = True) -> str:
+        """A few lines for people; with ``details``, one more per skipped file, duplicate,
+        conflict and warning."""
         lines = [
             f"dataset {self.dataset!r}: {self.total} usable samples "
             f"(added {self.added}, updated {self.updated}, unchanged {self.unchanged}; "
@@ -63,6 +64,8 @@ class LoadReport:
         if self.filled_from_defaults:
             filled = ", ".join(f"{k} {v}" for k, v in sorted(self.filled_from_defaults.items()))
             lines.append(f"filled from the collection defaults: {filled}")
+        if not details:
+            return "\n".join(lines)
         lines += [f"  skipped {s['path']}: {s['reason']}" for s in self.skipped]
         lines += [f"  duplicate {d['path']} of {d['duplicate_of']}" for d in self.duplicates]
         lines += [f"  conflict {c['path']}: {'; '.join(c['conflicts'])}"

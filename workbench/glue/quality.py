@@ -103,3 +103,15 @@ def check_quality(collection, policy: QualityPolicy | None = None) -> QualityRep
     state.record_quality(ds, {"policy": full["policy"], "thresholds": full["thresholds"],
                               "flagged": full["flagged"], "checked": full["checked"]})
     return QualityReport(result=result, paths=dict(zip(ids, paths)))
+
+
+def ensure_quality(collection) -> None:
+    """Check quality when some usable image has no verdict yet (never checked, or loaded
+    since): with the policy of the latest check, else the default. A complete check is
+    left as it is, so a policy chosen with :func:`check_quality` stays in force."""
+    view = usable(collection)
+    if view.has_sample_field(ISSUES_FIELD) and view.exists(ISSUES_FIELD, False).count() == 0:
+        return
+    run = state.quality_run(collection) or {}
+    policy = run.get("policy")
+    check_quality(collection, QualityPolicy(**policy) if policy else None)

@@ -20,8 +20,8 @@ from .gaps import check_field
 
 DEFAULT_TAG = "selected"
 #: The fields the selection reads besides the grouping fields.
-_RECORD_FIELDS = (*RIGHTS_FIELDS, "license_status", "sha256", "phash", "width", "height",
-                  "filepath")
+_RECORD_FIELDS = (*RIGHTS_FIELDS, "license_status", "sha256", "phash", "color_signature",
+                  "width", "height", "filepath", "quality_issues")
 
 
 def registry_for(collection, optout=None):
@@ -88,9 +88,10 @@ def select_balanced(collection, n: int, by: str | Sequence[str] = "style", *,
                     tag: str = DEFAULT_TAG, optout: str | None = None) -> Selection:
     """Select ``n`` samples balanced by ``by``: rights-clean, deduplicated, reproducible.
 
-    The pipeline order is fixed: rights filter, duplicates (exact and near), per-creator
-    cap, balancing (``cap``, ``quota`` or ``diverse``). Every excluded sample gets its
-    reason. The opt-out registry (``optout``, else the one given at load) is read again
+    The pipeline order is fixed: rights filter, quality (blank, dark, washed-out and
+    blurry images, judged against the collection; checked first if it never was),
+    duplicates (exact and near), per-creator cap, balancing (``cap``, ``quota`` or
+    ``diverse``). Every excluded sample gets its reason. The opt-out registry (``optout``, else the one given at load) is read again
     first: an entry added since loading still opts its matches out, and
     ``params["optout_registry"]`` says how many it removed. The result is saved on the dataset as tag ``tag``, a saved view of the same
     name and a JSON record, so it can be reloaded with :func:`load_selection`.
@@ -108,6 +109,10 @@ def select_balanced(collection, n: int, by: str | Sequence[str] = "style", *,
         check_field(collection, f)
     from ..core.optout import mark_opted_out
 
+    if config.exclude_quality:
+        from .quality import ensure_quality
+
+        ensure_quality(collection)
     records, matched = mark_opted_out(_records(collection, fields), registry_for(collection, optout))
     X = _aligned_embeddings(collection, records["id"].tolist(), model) \
         if _needs_embeddings(config) else None
