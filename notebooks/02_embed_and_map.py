@@ -3,15 +3,19 @@
 #
 # `model="auto"` uses CLIP (open_clip) when its weights are cached or downloadable, and otherwise the bundled offline EfficientNet-Lite0. Results are cached by content hash, so a second run is instant and an interrupted run resumes.
 
+# %% tags=["parameters"]
+SOURCE = "../sample_data"   # the collection notebook 1 loaded (or any folder)
+DATASET = "palette-sample"  # the FiftyOne dataset
+MODEL = "auto"              # "clip", "bundled", or "auto": CLIP when its weights are here
+COLOR_BY = "style"          # the field the map is coloured by
+
 # %%
 import workbench as wb
-DATASET = "palette-sample"   # your FiftyOne dataset name
-SOURCE = "../sample_data"  # or the folder with your own images
 wb.load(SOURCE, name=DATASET, config=wb.LoadConfig(progress=False))
 ds = wb.get_dataset(DATASET)
 
 # %%
-emb = wb.embed(ds, model="auto")
+emb = wb.embed(ds, model=MODEL)
 print(emb.summary())
 
 # %% [markdown]
@@ -19,7 +23,7 @@ print(emb.summary())
 # Each strip starts with a query image, followed by its closest images and their cosine similarity. Neighbours from the same family mean the embedding sees the style.
 
 # %%
-nb = wb.neighbors(ds, n=4, k=6, seed=0, label="style")
+nb = wb.neighbors(ds, n=4, k=6, seed=0, label=COLOR_BY)
 nb.show()
 
 # %%
@@ -37,8 +41,15 @@ print(m.summary())
 # %% [markdown]
 # Hover for thumbnails; lasso (shift-drag) to select. The grid below shows what you selected, and `explorer.selected_ids` gives it back to Python.
 
+# %% [markdown]
+# Pick the field to colour the map by, then run the cell below it.
+
 # %%
-explorer = wb.map_widget(ds, color_by="style")
+color_by = wb.field_choice(ds, COLOR_BY, "colour by")
+color_by
+
+# %%
+explorer = wb.map_widget(ds, color_by=color_by.value)
 explorer.show()
 
 # %%

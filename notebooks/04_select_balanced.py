@@ -3,16 +3,35 @@
 #
 # The pipeline runs in a fixed order: rights filter, duplicates, per-creator cap, balance across groups. Every excluded image gets a reason, and the seed makes it reproducible.
 
+# %% tags=["parameters"]
+SOURCE = "../sample_data"   # the collection notebook 1 loaded (or any folder)
+DATASET = "palette-sample"  # the FiftyOne dataset
+BY = "style"                # the field to balance by
+N = 120                     # how many images to select
+STRATEGY = "cap"            # "cap", "quota" or "diverse"
+SEED = 0                    # the same seed gives the same selection
+
 # %%
 import workbench as wb
-DATASET = "palette-sample"   # your FiftyOne dataset name
-SOURCE = "../sample_data"  # or the folder with your own images
 wb.load(SOURCE, name=DATASET, config=wb.LoadConfig(progress=False))
 ds = wb.get_dataset(DATASET)
 wb.embed(ds)
 
+# %% [markdown]
+# Choose the field to balance by, how many images and the strategy; the cell after the controls reads them.
+
 # %%
-sel = wb.select_balanced(ds, n=120, by="style", config=wb.SelectConfig(strategy="cap", seed=0))
+by = wb.field_choice(ds, BY)
+by
+
+# %%
+n = wb.number(N, 1, len(ds), "images to select")
+strategy = wb.choice(["cap", "quota", "diverse"], STRATEGY, "strategy")
+wb.controls(n, strategy)
+
+# %%
+sel = wb.select_balanced(ds, n=n.value, by=by.value, config=wb.SelectConfig(
+    strategy=strategy.value, seed=SEED, allow_fewer=True))
 sel.balance_before, sel.balance_after
 
 # %%
@@ -31,10 +50,16 @@ sel.excluded_counts()
 wb.show_duplicates(ds, sel)
 
 # %% [markdown]
+# Pairs that look alike but were both kept: a recolour, another skin tone, a mirror image. Their structure agrees but their colours do not (quite), so removing one could remove exactly the variety a curated set is for. Look at them and remove one by hand if they really are copies.
+
+# %%
+wb.show_review_pairs(ds, sel)
+
+# %% [markdown]
 # Other strategies: `quota` (explicit counts or shares per group) and `diverse` (k-center greedy inside each group, to cover its variety).
 
 # %%
-diverse = wb.select_balanced(ds, n=60, by="style", tag="diverse", config=wb.SelectConfig(strategy="diverse", seed=0, creator_cap=0.2))
+diverse = wb.select_balanced(ds, n=60, by=by.value, tag="diverse", config=wb.SelectConfig(strategy="diverse", seed=0, creator_cap=0.2))
 diverse.counts
 
 # %% [markdown]

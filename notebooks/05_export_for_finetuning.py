@@ -5,11 +5,15 @@
 #
 # This notebook exports the selection that notebook 4 saved under the tag `selected`, hand edits included, so run `04_select_balanced.ipynb` first.
 
+# %% tags=["parameters"]
+SOURCE = "../sample_data"   # the collection notebook 1 loaded (or any folder)
+DATASET = "palette-sample"  # the FiftyOne dataset
+TAG = "selected"            # the selection saved by 04_select_balanced.ipynb
+OUT = "../out"              # the exports go to OUT/nb-imagefolder and OUT/nb-kohya
+FORMAT = "imagefolder"      # the format shown in the last section: "imagefolder" or "kohya"
+
 # %%
 import workbench as wb
-DATASET = "palette-sample"   # your FiftyOne dataset name
-SOURCE = "../sample_data"  # or the folder with your own images
-TAG = "selected"  # the selection saved by 04_select_balanced.ipynb
 wb.load(SOURCE, name=DATASET, config=wb.LoadConfig(progress=False))
 ds = wb.get_dataset(DATASET)
 
@@ -30,20 +34,31 @@ sel.params.get("edits", [])
 
 # %%
 config = wb.ExportConfig(captions=wb.CaptionConfig(template="{trigger}, {style} pattern, {technique}", trigger="plwb"), overwrite=True)
-hf = wb.export(ds, format="imagefolder", tag=TAG, out="../out/nb-imagefolder", config=config)
+hf = wb.export(ds, format="imagefolder", tag=TAG, out=f"{OUT}/nb-imagefolder", config=config)
 print(hf.summary())
 
 # %%
-kohya = wb.export(ds, format="kohya", tag=TAG, out="../out/nb-kohya", config=config)
+kohya = wb.export(ds, format="kohya", tag=TAG, out=f"{OUT}/nb-kohya", config=config)
 print(kohya.summary())
 
+# %% [markdown]
+# ## Look inside an export
+# Pick the format, then run the cells below: the folder as it will be trained on, and its dataset card.
+
 # %%
-print(open("../out/nb-imagefolder/README.md").read()[:1500])
+fmt = wb.choice(["imagefolder", "kohya"], FORMAT, "format")
+fmt
+
+# %%
+wb.show_folder(f"{OUT}/nb-{fmt.value}")
+
+# %%
+wb.show_card(f"{OUT}/nb-{fmt.value}")
 
 # %% [markdown]
 # The imagefolder export loads straight into Hugging Face `datasets`:
 
 # %%
 import datasets
-hfds = datasets.load_dataset("imagefolder", data_dir="../out/nb-imagefolder", split="train")
+hfds = datasets.load_dataset("imagefolder", data_dir=f"{OUT}/nb-imagefolder", split="train")
 hfds

@@ -49,6 +49,24 @@ def show_duplicates(collection, selection, *, limit: int = 12, size: int = 96):
                       empty="No duplicates were excluded.")
 
 
+def show_review_pairs(collection, selection, *, limit: int = 12, size: int = 96):
+    """Pairs the selection kept both of, though they look alike, with why (a recolour,
+    another skin tone, a mirror image): a person decides.
+
+    Examples
+    --------
+    >>> wb.show_review_pairs(ds, sel)  # doctest: +SKIP
+    """
+    from .glue.fo import filepaths
+    from .viz.selection import show_pairs
+
+    pairs = [(p["a"], p["b"], p["why"]) for p in selection.review_pairs]
+    paths = filepaths(collection, {i for a, b, _ in pairs for i in (a, b)})
+    return show_pairs([(paths[a], paths[b], why) for a, b, why in pairs],
+                      ("kept", "kept too"), limit=limit, size=size,
+                      empty="No pair was close enough to need a look.")
+
+
 def show_samples(collection, label: str | None = None, n: int = 12, size: int = 112,
                  title: str | None = None):
     """A strip of the first ``n`` samples of a FiftyOne collection, captioned by ``label``.
@@ -62,6 +80,26 @@ def show_samples(collection, label: str | None = None, n: int = 12, size: int = 
 
     paths, captions = first_samples(collection, n, label)
     return show_strip(paths, captions, size=size, title=title)
+
+
+def show_flagged(collection, check: str | None = None, n: int = 12, size: int = 112):
+    """Thumbnails of images the quality checks flagged (``check``, or any), captioned
+    with their issues. Run :func:`workbench.check_quality` first.
+
+    Examples
+    --------
+    >>> wb.show_flagged(ds, "blurry")  # doctest: +SKIP
+    """
+    from .core.quality import CHECKS
+    from .glue.quality import ISSUES_FIELD
+
+    if check is not None and check not in CHECKS:
+        raise ValueError(f"check must be one of {list(CHECKS)} or None; got {check!r}")
+    if ISSUES_FIELD not in collection.get_field_schema():
+        raise ValueError("no quality flags on this dataset yet; run wb.check_quality(ds) first")
+    query = {ISSUES_FIELD: check} if check else {f"{ISSUES_FIELD}.0": {"$exists": True}}
+    return show_samples(collection.match(query), label=ISSUES_FIELD, n=n, size=size,
+                        title=f"flagged {check or 'by any check'}")
 
 
 def field_choice(collection, value: str | None, label: str = "balance by"):
@@ -85,3 +123,23 @@ def targets_choice(collection, by: str, value=None, label: str = "target share p
     from .viz.controls import shares
 
     return shares(group_values(collection, by), value, label)
+
+
+def subsets_map(collection, subsets: dict, color_by: str):
+    """Subsets of a dataset on its map, side by side (a matplotlib Figure).
+
+    Examples
+    --------
+    >>> wb.subsets_map(ds, {"scrape-like": scraped, "curated": sel.ids}, "style")  # doctest: +SKIP
+    """
+    from .glue.maps import map_frame
+    from .viz.thumbs import subsets_figure
+
+    frame = map_frame(collection, [color_by])
+    ids = frame["id"].tolist()
+    masks = {}
+    for name, members in subsets.items():
+        members = set(members)
+        masks[name] = [i in members for i in ids]
+    return subsets_figure(frame[["x", "y"]].to_numpy(), frame[color_by].tolist(), masks,
+                          f"coloured by {color_by}")

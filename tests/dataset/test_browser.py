@@ -6,10 +6,7 @@ Screenshots are saved under out/test-screenshots/ for people to look at.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
-import time
-import urllib.request
 
 import pytest
 
@@ -64,25 +61,21 @@ def test_html_report_renders(mapped, chromium, shots, tmp_path):
     assert (shots / "coverage-report.png").stat().st_size > 10_000
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def test_fiftyone_app_renders_the_dataset_and_its_map_run(mapped, shots):
+    from helpers.browser import chromium_page, free_port, wait_for
 
-
-def test_fiftyone_app_renders_the_dataset_and_its_map_run(mapped, chromium, shots):
-    port = _free_port()
+    port = free_port()
     session = wb.open_in_app(mapped, port=port, color_by="style")
     try:
         url = f"http://127.0.0.1:{port}/"
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                if urllib.request.urlopen(url, timeout=5).status == 200:
-                    break
-            except OSError:
-                time.sleep(1)
-        dom = chromium(url, shots / "fiftyone-app.png", budget_ms=25000)
+        wait_for(url)
+        with chromium_page() as page:
+            page.goto(url)
+            # The session reaches the App a few seconds after the page: wait for the map run.
+            page.wait_for_selector("text=wb_umap_emb_efficientnet_lite0_imagenet",
+                                   timeout=180_000)
+            page.screenshot(path=str(shots / "fiftyone-app.png"))
+            dom = page.content()
     finally:
         session.close()
     assert "sample-session" in dom, "the App should show the dataset name"

@@ -99,9 +99,19 @@ def _execute(path: Path) -> None:
     _executed.add(path.name)
 
 
+def _build_docs():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "build_docs", NOTEBOOK_DIR.parent / "scripts" / "build_docs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_notebook_runs(path):
+def test_notebook_runs(path, tmp_path):
     needed = NEEDS.get(path.name)
     if needed and needed not in _executed:  # run on its own (-k): make its input first
         _execute(NOTEBOOK_DIR / needed)
@@ -116,6 +126,11 @@ def test_notebook_runs(path):
               if o.get("output_type") == "error"]
     assert not errors
     _executed.add(path.name)
+    # `make docs` renders the executed notebook as one page, its pictures inline.
+    page = _build_docs().render(nb, tmp_path / f"{path.stem}.html", path.stem).read_text()
+    pictures = sum(1 for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+                   if "image/png" in o.get("data", {}))
+    assert page.count("data:image/png;base64,") >= pictures
 
 
 @pytest.mark.slow
@@ -134,3 +149,51 @@ def test_export_notebook_exports_the_selection_notebook_04_saved():
         exported = [json.loads(line)["sample_id"] for line in fh if line.strip()]
     assert sorted(exported) == sorted(sel.ids)
     assert not set(removed) & set(exported)
+
+
+# -- any folder: papermill parameters, and bad input as one sentence --------------------
+
+def _papermill(tmp_path: Path, **parameters):
+    """Run the quickstart through papermill; returns (executed notebook, error or None)."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    out = tmp_path / "quickstart-run.ipynb"
+    parameters = {"OUT": str(tmp_path / "out"), "MODEL": "bundled", **parameters}
+    try:
+        pm.execute_notebook(str(NOTEBOOK_DIR / "00_quickstart.ipynb"), str(out),
+                            parameters=parameters, cwd=str(NOTEBOOK_DIR), kernel_name="python3",
+                            progress_bar=False)
+        error = None
+    except PapermillExecutionError as exc:
+        error = exc
+    return nbformat.read(out, as_version=4), error
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+def test_quickstart_runs_through_papermill_on_the_real_corpus(real_corpus, tmp_path):
+    _, error = _papermill(tmp_path, SOURCE=str(real_corpus), DATASET="papermill-stamps",
+                          BY="category", LABELS_FROM_FOLDERS="category",
+                          LICENSE="GPL-2.0-or-later", ALLOW_LICENSES=["GPL-2.0-or-later"])
+    assert error is None, error
+    card = (tmp_path / "out" / "export-imagefolder" / "README.md").read_text(encoding="utf-8")
+    assert "GPL-2.0-or-later" in card and (tmp_path / "out" / "coverage.html").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["missing source", "empty folder", "unknown field"])
+def test_bad_input_in_a_notebook_is_one_clear_sentence(case, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    parameters, needle = {
+        "missing source": ({"SOURCE": str(tmp_path / "nowhere")}, "source not found"),
+        "empty folder": ({"SOURCE": str(empty)}, "no image to load"),
+        "unknown field": ({"BY": "colour", "DATASET": "papermill-bad-by"}, "does not exist"),
+    }[case]
+    nb, error = _papermill(tmp_path, **parameters)
+    assert error is not None, "the run must stop at the bad input"
+    [output] = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+                if o.get("output_type") == "error"]
+    assert len(output["traceback"]) == 1, output["traceback"]
+    assert needle in output["traceback"][0] and "Traceback" not in output["traceback"][0]

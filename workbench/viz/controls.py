@@ -75,3 +75,16 @@ def _shares_class():
                     if isinstance(s, widgets.FloatSlider)}
 
     return Shares
+
+
+def controls(*items):
+    """Several controls shown together, one per line; read each one's ``.value`` as usual.
+
+    Examples
+    --------
+    >>> n, strategy = wb.number(60, 1, 500, "n"), wb.choice(["cap", "diverse"], "cap", "strategy")  # doctest: +SKIP
+    >>> wb.controls(n, strategy)   # doctest: +SKIP
+    """
+    import ipywidgets as widgets
+
+    return widgets.VBox(list(items))
