@@ -88,7 +88,8 @@ def bench_model(spec: str, device: str, paths: list[str], repeats: int,
     from workbench.core.hashing import sha256_file
     from workbench.core.images import open_rgb
     from workbench.models.cache import EmbeddingCache
-    from workbench.models.runner import auto_num_workers, auto_torch_threads, embed_items
+    from workbench.models.parallelism import auto_num_workers, auto_torch_threads
+    from workbench.models.runner import embed_items
 
     embedder = _build(spec, device).load()
     dev = embedder.device_
