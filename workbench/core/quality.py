@@ -35,8 +35,8 @@ background (``content <= blank_floor``; a fully transparent image arrives as one
 colour) is blank whatever the collection. It gets no other picture flag and takes no part
 in the statistics. A collection smaller than ``min_collection`` is judged against
 reference statistics instead (:data:`REFERENCE`, measured on 796 real clip-art images),
-and an image is flagged only when it also falls the widest gap below its own collection's
-median: a defect is an exception, so a small set of soft photographs is not flagged
+unless those would flag most of it: a defect is an exception, so a small set of soft
+photographs is judged against its own median (the widest gap below it), not flagged
 blurry as a whole for being softer than clip art.
 
 The two size checks follow the training set-up, not the collection: ``below_resolution``
@@ -336,13 +336,17 @@ def _picture_check(check: str, table: pd.DataFrame, blank: np.ndarray,
         centre = float(to_log(median))
     gap = float(np.clip(policy.z * spread, lo, hi))
     if source == "reference" and judged.sum() >= _MIN_OWN_MEDIAN:
+        with np.errstate(invalid="ignore"):
+            share = float((logged[judged] < centre - gap).mean())
         own = float(np.median(logged[judged]))
-        if own - hi < centre - gap:  # the collection sits below the reference: trust it
+        if share > 0.5 and own - hi < centre - gap:
+            # The reference would flag most of the collection: a defect is an exception,
+            # so this collection differs from the reference; judge it against itself.
             source, centre, gap = "small collection", own, hi
             spread = float("nan")
     value = float(from_log(centre - gap))
     why = (f"the widest gap: {int(judged.sum())} images are too few to measure a spread, "
-           f"and they sit below the reference median" if source == "small collection" else
+           f"and the reference would flag most of them" if source == "small collection" else
            f"{policy.z:g} MAD = {policy.z * spread:.2g}, kept within [{lo:g}, {hi:g}]")
     basis = (f"{source} median {score} {float(from_log(centre)):.3g}, {gap:.3g} {unit} below "
              f"it on log2({quantity}) ({why})")

@@ -48,8 +48,8 @@ class Threshold:
     """The threshold one check used, and what it was made from.
 
     ``source`` is ``collection``, ``reference`` (collection below ``min_collection``),
-    ``small collection`` (below ``min_collection`` and its own median, less the widest
-    gap, was the lower limit) or ``policy`` (size checks). For picture checks ``median`` is in the score's own units,
+    ``small collection`` (below ``min_collection``, where the reference would flag most
+    items: its own median less the widest gap) or ``policy`` (size checks). For picture checks ``median`` is in the score's own units,
     ``spread`` (1.4826 MAD) and ``gap`` in the check's log2 unit, and ``n`` counts the
     images the statistics came from.
     """
