@@ -19,6 +19,7 @@ Pure numpy/scipy/faiss: no FiftyOne.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -67,27 +68,61 @@ def _cluster_members(x: np.ndarray, k: int, n_assign: int, seed: int) -> list[np
     return [m for m in np.split(rows[order], bounds[:-1]) if m.size > 1]
 
 
-def _pairs_within(x: np.ndarray, members: np.ndarray | None, radius: float,
-                  block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (i < j) among ``members`` (all rows if None) with inner product > radius.
+def _pair_blocks(x: np.ndarray, members: np.ndarray | None, radius: float,
+                 block: int = 512) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Pairs (i < j) among ``members`` (all rows if None) with inner product > radius, and
+    that product (float32), one block of rows at a time.
 
     Blockwise matrix products (BLAS) over the upper triangle only; faiss's flat
     ``range_search`` was measured slower here (it also returns every pair twice).
+    Yielding per block keeps memory bounded where most pairs pass a low radius (image
+    embeddings with non-negative features sit at cosine 0.5 or more from each other).
     """
     sub = x if members is None else x[members]
     n = sub.shape[0]
-    found_i, found_j = [], []
     for lo in range(0, n, block):
         sims = sub[lo:lo + block] @ sub[lo:].T  # rows lo.., columns lo.. (upper part)
         r, c = np.nonzero(sims > radius)
         keep = c > r  # drop the diagonal and the lower triangle of the first block
-        found_i.append(r[keep] + lo)
-        found_j.append(c[keep] + lo)
-    i = np.concatenate(found_i).astype(np.int64)
-    j = np.concatenate(found_j).astype(np.int64)
-    if members is not None:
-        i, j = members[i], members[j]
-    return i, j
+        r, c = r[keep], c[keep]
+        found = sims[r, c]
+        del sims
+        i, j = (r + lo).astype(np.int64), (c + lo).astype(np.int64)
+        if members is not None:
+            i, j = members[i], members[j]
+        yield i, j, found
+
+
+#: float32 products of unit vectors are within about 1e-4 of the exact cosine (D up to
+#: 2048); pairs closer than this to the cut are re-computed in float64.
+_EXACT_BAND = 1e-3
+
+
+def _candidate_blocks(x: np.ndarray, radius: float, cfg: DedupConfig
+                      ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Candidate pairs at cosine ``radius`` or more, block by block: ``(i, j, cosine)``.
+
+    A pair may come twice (from two clusters). Cosines near the cut are re-computed in
+    float64, so every pair returned really is at ``radius`` or more; re-computing all of
+    them would cost a gather of two embedding rows per pair, which dominated when most
+    pairs pass a low radius.
+    """
+    n = x.shape[0]
+    k = 1 if cfg.method == "brute" else _auto_clusters(n, cfg.n_clusters)
+    parts: list[np.ndarray | None] = [None] if k <= 1 else \
+        list(_cluster_members(x, k, cfg.n_assign, cfg.seed))
+    # A small margin below the radius: float32 products can round either way.
+    margin = float(radius) - 1e-4
+    with single_thread():
+        for members in parts:
+            for i, j, found in _pair_blocks(x, members, margin):
+                sims = found.astype(np.float64)
+                near = np.flatnonzero(np.abs(sims - radius) < _EXACT_BAND)
+                if near.size:
+                    sims[near] = _exact_cosine(x, i[near], j[near])
+                ok = sims >= float(radius)
+                if ok.any():
+                    yield i[ok], j[ok], sims[ok]
 
 
 def find_near_duplicates(
@@ -115,8 +150,9 @@ def find_near_duplicates(
     Returns
     -------
     pandas.DataFrame
-        Columns ``i``, ``j`` (row indices, ``i < j``) and ``similarity`` (float64,
-        re-computed exactly, so every pair really is ``>= threshold``), sorted by
+        Columns ``i``, ``j`` (row indices, ``i < j``) and ``similarity`` (float64;
+        re-computed exactly near the threshold, so every pair really is
+        ``>= threshold``), sorted by
         ``(i, j)``. ``df.itertuples(index=False)`` gives ``(i, j, sim)`` tuples.
 
     Examples
@@ -134,25 +170,12 @@ def find_near_duplicates(
                           "similarity": np.empty(0, np.float64)})
     if n < 2:
         return empty
-    k = 1 if cfg.method == "brute" else _auto_clusters(n, cfg.n_clusters)
-    # A small margin below the threshold: float32 products can round either way, and
-    # every candidate is re-checked in float64 below.
-    radius = float(cfg.threshold) - 1e-4
-    if k <= 1:
-        parts: list[np.ndarray | None] = [None]
-    else:
-        parts = list(_cluster_members(x, k, cfg.n_assign, cfg.seed))
-    with single_thread():
-        found = [_pairs_within(x, members, radius) for members in parts]
-    i = np.concatenate([f[0] for f in found]) if found else np.empty(0, np.int64)
-    j = np.concatenate([f[1] for f in found]) if found else np.empty(0, np.int64)
-    if i.size == 0:
+    blocks = list(_candidate_blocks(x, cfg.threshold, cfg))
+    if not blocks:
         return empty
-    key = np.unique(i * n + j)  # a pair seen in two shared clusters counts once
-    i, j = key // n, key % n
-    sims = _exact_cosine(x, i, j)
-    ok = sims >= float(cfg.threshold)
-    return pd.DataFrame({"i": i[ok], "j": j[ok], "similarity": sims[ok]})
+    i, j, sims = (np.concatenate(parts) for parts in zip(*blocks))
+    key, first = np.unique(i * n + j, return_index=True)  # a pair from two clusters: once
+    return pd.DataFrame({"i": key // n, "j": key % n, "similarity": sims[first]})
 
 
 def _exact_cosine(x: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -296,33 +319,49 @@ def near_duplicate_pairs(records: pd.DataFrame, embeddings: np.ndarray,
     [[0, 1, 'duplicate']]
     """
     x = check_embeddings(embeddings, n_rows=len(records))
-    found = find_near_duplicates(x, config.radius, method=config.method,
-                                 n_clusters=config.n_clusters, n_assign=config.n_assign,
-                                 seed=config.seed)
-    i, j = found["i"].to_numpy(), found["j"].to_numpy()
-    cosine = found["similarity"].to_numpy()
-    rows, pos = np.unique(np.concatenate([i, j]), return_inverse=True)
-    a, b = pos[:i.size], pos[i.size:]  # i and j as positions among the rows in a pair
-    dist = np.full(i.size, -1, dtype=np.int64)
-    flipped = np.full(i.size, -1, dtype=np.int64)
-    if "phash" in records and i.size:
-        codes, ok = phash_codes(records["phash"].iloc[rows])
-        both = ok[a] & ok[b]
-        dist[both] = hamming_distance(codes, a[both], b[both])
-        flipped[both] = mirrored_distance(codes, a[both], b[both])
-    color = np.full(i.size, np.nan)
-    if COLOR_COLUMN in records and config.color_max is not None and i.size:
-        names = records["id"].iloc[rows].tolist() if "id" in records else rows.tolist()
-        sigs, present = signature_matrix(records[COLOR_COLUMN].iloc[rows].tolist(),
-                                         COLOR_COLUMN, labels=names)
-        both = present[a] & present[b]
-        color[both] = color_distance(sigs[a[both]], sigs[b[both]])
-    verdict, why = judge_pairs(cosine, dist, flipped, color, config)
-    keep = verdict != "different"
-    return pd.DataFrame({
-        "i": i[keep], "j": j[keep], "cosine": cosine[keep],
-        "phash": pd.Series(dist[keep], dtype="Int64").mask(dist[keep] < 0),
-        "color": color[keep], "verdict": verdict[keep], "why": why[keep]})
+    n = x.shape[0]
+    codes = ok_hash = sigs = present = None
+    if "phash" in records:
+        codes, ok_hash = phash_codes(records["phash"])
+    if COLOR_COLUMN in records and config.color_max is not None:
+        names = records["id"].tolist() if "id" in records else None
+        sigs, present = signature_matrix(records[COLOR_COLUMN].tolist(), COLOR_COLUMN,
+                                         labels=names)
+    kept: list[pd.DataFrame] = []
+    # Judged block by block, keeping only duplicates and pairs to review: candidates at
+    # the low radius can be most of all pairs, and never need to be held at once.
+    for i, j, cosine in (_candidate_blocks(x, config.radius, config) if n > 1 else ()):
+        dist = np.full(i.size, -1, dtype=np.int64)
+        flipped = np.full(i.size, -1, dtype=np.int64)
+        if codes is not None:
+            both = ok_hash[i] & ok_hash[j]
+            dist[both] = hamming_distance(codes, i[both], j[both])
+            flipped[both] = mirrored_distance(codes, i[both], j[both])
+        color = np.full(i.size, np.nan)
+        if sigs is not None:
+            both = np.flatnonzero(present[i] & present[j])
+            # First as if the colours agreed exactly: a pair still judged different
+            # differs in structure, whatever its colours (the rules only ever need the
+            # colours to agree more). Colour distances are then taken for the rest only.
+            color[both] = 0.0
+            maybe, _ = judge_pairs(cosine[both], dist[both], flipped[both], color[both],
+                                   config)
+            both = both[maybe != "different"]
+            color[both] = color_distance(sigs[i[both]], sigs[j[both]])
+        verdict, why = judge_pairs(cosine, dist, flipped, color, config)
+        keep = verdict != "different"
+        kept.append(pd.DataFrame({
+            "i": i[keep], "j": j[keep], "cosine": cosine[keep],
+            "phash": pd.Series(dist[keep], dtype="Int64").mask(dist[keep] < 0),
+            "color": color[keep], "verdict": verdict[keep], "why": why[keep]}))
+    if not kept:
+        return pd.DataFrame({"i": np.empty(0, np.int64), "j": np.empty(0, np.int64),
+                             "cosine": np.empty(0), "phash": pd.Series([], dtype="Int64"),
+                             "color": np.empty(0), "verdict": np.empty(0, object),
+                             "why": np.empty(0, object)})
+    pairs = pd.concat(kept, ignore_index=True)
+    pairs = pairs.drop_duplicates(["i", "j"]).sort_values(["i", "j"], kind="stable")
+    return pairs.reset_index(drop=True)
 
 
 def resolve_duplicates(
