@@ -30,7 +30,12 @@ def png_bomb(path: Path, width: int = 30000, height: int = 30000) -> Path:
 
 
 def big_png(path: Path, width: int, height: int, *, alpha: bool = True) -> Path:
-    """A large RGB(A) PNG with real structure (gradients, rings), streamed by libvips."""
+    """A large RGB(A) image with real structure (gradients, rings), streamed by libvips.
+
+    libvips evaluates the pixels strip by strip while it encodes, so even a 600-megapixel
+    image is written in a few tens of megabytes. A ``.jpg`` path gives a JPEG (no alpha).
+    The file appears under ``path`` only once complete.
+    """
     import pyvips
 
     xy = pyvips.Image.xyz(width, height)
@@ -39,9 +44,14 @@ def big_png(path: Path, width: int, height: int, *, alpha: bool = True) -> Path:
     g = (y * 255.0 / height).cast("uchar")
     b = ((((x - width / 2) ** 2 + (y - height / 2) ** 2) ** 0.5 / 40) % 256).cast("uchar")
     image = r.bandjoin([g, b])
-    if alpha:
+    if alpha and path.suffix.lower() != ".jpg":
         a = ((x > width // 8) & (x < width * 7 // 8)).ifthenelse(255, 0).cast("uchar")
         image = image.bandjoin(a)
     image = image.copy(interpretation="srgb")
-    image.pngsave(str(path), compression=1)
+    tmp = path.with_name(f".{path.name}.partial")
+    if path.suffix.lower() == ".jpg":
+        image.jpegsave(str(tmp), Q=85)
+    else:
+        image.pngsave(str(tmp), compression=1)
+    tmp.rename(path)
     return path
