@@ -267,41 +267,53 @@ def near_duplicate_pairs(records: pd.DataFrame, embeddings: np.ndarray,
         names = records["id"].tolist() if "id" in records else None
         sigs, present = signature_matrix(records[COLOR_COLUMN].tolist(), COLOR_COLUMN,
                                          labels=names)
-    kept: list[pd.DataFrame] = []
     # Judged block by block, keeping only duplicates and pairs to review: candidates at
     # the low radius can be most of all pairs, and never need to be held at once.
-    for i, j, cosine in (_candidate_blocks(x, config.radius, config) if n > 1 else ()):
-        dist = np.full(i.size, -1, dtype=np.int64)
-        flipped = np.full(i.size, -1, dtype=np.int64)
-        if codes is not None:
-            both = ok_hash[i] & ok_hash[j]
-            dist[both] = hamming_distance(codes, i[both], j[both])
-            flipped[both] = mirrored_distance(codes, i[both], j[both])
-        color = np.full(i.size, np.nan)
-        if sigs is not None:
-            both = np.flatnonzero(present[i] & present[j])
-            # First as if the colours agreed exactly: a pair still judged different
-            # differs in structure, whatever its colours (the rules only ever need the
-            # colours to agree more). Colour distances are then taken for the rest only.
-            color[both] = 0.0
-            maybe, _ = judge_pairs(cosine[both], dist[both], flipped[both], color[both],
-                                   config)
-            both = both[maybe != "different"]
-            color[both] = color_distance(sigs[i[both]], sigs[j[both]])
-        verdict, why = judge_pairs(cosine, dist, flipped, color, config)
-        keep = verdict != "different"
-        kept.append(pd.DataFrame({
-            "i": i[keep], "j": j[keep], "cosine": cosine[keep],
-            "phash": pd.Series(dist[keep], dtype="Int64").mask(dist[keep] < 0),
-            "color": color[keep], "verdict": verdict[keep], "why": why[keep]}))
-    if not kept:
-        return pd.DataFrame({"i": np.empty(0, np.int64), "j": np.empty(0, np.int64),
-                             "cosine": np.empty(0), "phash": pd.Series([], dtype="Int64"),
-                             "color": np.empty(0), "verdict": np.empty(0, object),
-                             "why": np.empty(0, object)})
-    pairs = pd.concat(kept, ignore_index=True)
+    kept = [_judge_block(i, j, cosine, codes, ok_hash, sigs, present, config)
+            for i, j, cosine in (_candidate_blocks(x, config.radius, config) if n > 1 else ())]
+    empty = np.empty(0, np.int64)
+    pairs = pd.concat([_pairs_frame(empty, empty, np.empty(0), empty, np.empty(0),
+                                    np.empty(0, object), np.empty(0, object)), *kept],
+                      ignore_index=True)
     pairs = pairs.drop_duplicates(["i", "j"]).sort_values(["i", "j"], kind="stable")
     return pairs.reset_index(drop=True)
+
+
+def _pairs_frame(i, j, cosine, dist, color, verdict, why) -> pd.DataFrame:
+    return pd.DataFrame({"i": i, "j": j, "cosine": cosine,
+                         "phash": pd.Series(dist, dtype="Int64").mask(dist < 0),
+                         "color": color, "verdict": verdict, "why": why})
+
+
+def _judge_block(i: np.ndarray, j: np.ndarray, cosine: np.ndarray,
+                 codes: np.ndarray | None, ok_hash: np.ndarray | None,
+                 sigs: np.ndarray | None, present: np.ndarray | None,
+                 config: DedupConfig) -> pd.DataFrame:
+    """The duplicates and pairs to review among one block of candidates."""
+    dist = np.full(i.size, -1, dtype=np.int64)
+    flipped = np.full(i.size, -1, dtype=np.int64)
+    if codes is not None:
+        both = ok_hash[i] & ok_hash[j]
+        dist[both] = hamming_distance(codes, i[both], j[both])
+        flipped[both] = mirrored_distance(codes, i[both], j[both])
+    color = np.full(i.size, np.nan)
+    if sigs is not None:
+        both = present[i] & present[j]
+        # First as if the colours agreed exactly: a pair still judged different differs
+        # in structure whatever its colours (the rules only ever need colours to agree
+        # more), so colour distances are taken for the other pairs only.
+        color[both] = 0.0
+        maybe = np.flatnonzero(judge_pairs(cosine, dist, flipped, color, config)[0]
+                               != "different")
+        i, j, cosine, dist, flipped = i[maybe], j[maybe], cosine[maybe], dist[maybe], \
+            flipped[maybe]
+        both = both[maybe]
+        color = np.full(i.size, np.nan)
+        color[both] = color_distance(sigs[i[both]], sigs[j[both]])
+    verdict, why = judge_pairs(cosine, dist, flipped, color, config)
+    keep = verdict != "different"
+    return _pairs_frame(i[keep], j[keep], cosine[keep], dist[keep], color[keep],
+                        verdict[keep], why[keep])
 
 
 def resolve_duplicates(
