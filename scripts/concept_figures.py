@@ -152,6 +152,11 @@ def main() -> int:
     import matplotlib
 
     matplotlib.use("Agg")
+    sys.path.insert(0, str(REPO))
+    from workbench.glue.privatedb import start_private_database
+
+    # A throw-away database: drawing the figures leaves no dataset behind in yours.
+    start_private_database(tempfile.mkdtemp(prefix="wb-figures-db-"))
     import workbench as wb
 
     _save(balance_figure(), "balance.png")
