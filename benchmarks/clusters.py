@@ -35,9 +35,9 @@ from _common import REPO, bench_data_dir, machine, real_corpus
 from sklearn.metrics import adjusted_rand_score as ari
 from sklearn.metrics import normalized_mutual_info_score as nmi
 
-from workbench.core.cluster_names import item_texts, name_clusters, words
-from workbench.core.clustering import NOISE, ClusterConfig, ClusterResult, cluster_embeddings
-from workbench.core.label_issues import find_label_issues, propagate_labels, swap_labels
+from workbench.core.maps.cluster_names import item_texts, name_clusters, words
+from workbench.core.maps.clustering import NOISE, ClusterConfig, ClusterResult, cluster_embeddings
+from workbench.core.labels.label_issues import find_label_issues, propagate_labels, swap_labels
 
 
 def embed(paths: list[Path]) -> np.ndarray:
@@ -68,7 +68,7 @@ def stamps() -> tuple[np.ndarray, list[Path], np.ndarray, list[str | None]]:
 
 def sample_data() -> tuple[np.ndarray, list[Path], np.ndarray]:
     """Embeddings, paths and families of sample_data's readable images."""
-    from workbench.core.images import ImageDecodeError, open_rgb
+    from workbench.core.pixels.images import ImageDecodeError, open_rgb
 
     paths = []
     for p in sorted((REPO / "sample_data" / "images").rglob("*.*")):

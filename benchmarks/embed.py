@@ -96,7 +96,7 @@ def bench_model(spec: str, ds, paths: list[str], batch_size: int | None, repeats
     import torch
 
     import workbench as wb
-    from workbench.core.images import open_rgb
+    from workbench.core.pixels.images import open_rgb
     from workbench.models.choose import build_embedder
     from workbench.models.clip import OpenClipEmbedder
     from workbench.models.pool import shared

@@ -85,8 +85,8 @@ def bench_model(spec: str, device: str, paths: list[str], repeats: int,
                 workers: int | str = "auto", threads: int | str = "auto") -> dict:
     import torch
 
-    from workbench.core.hashing import sha256_file
-    from workbench.core.images import open_rgb
+    from workbench.core.pixels.hashing import sha256_file
+    from workbench.core.pixels.images import open_rgb
     from workbench.models.cache import EmbeddingCache
     from workbench.models.parallelism import auto_num_workers, auto_torch_threads
     from workbench.models.runner import embed_items

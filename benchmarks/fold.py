@@ -29,7 +29,7 @@ def main() -> None:
     import numpy as np
     import torch
 
-    from workbench.core.images import open_rgb
+    from workbench.core.pixels.images import open_rgb
     from workbench.models.bundled import (
         LITE0_PREPROCESS,
         fold_batch_norms,

@@ -90,7 +90,7 @@ def fiftyone_map(dataset, X: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def our_map(X: np.ndarray) -> tuple[np.ndarray, float]:
-    from workbench.core.projection import MapConfig, umap_2d
+    from workbench.core.maps.projection import MapConfig, umap_2d
 
     t = time.perf_counter()
     coords = umap_2d(X, MapConfig(**SETTINGS))
@@ -100,7 +100,7 @@ def our_map(X: np.ndarray) -> tuple[np.ndarray, float]:
 _STARTUP = """
 import time, numpy as np
 t = time.perf_counter()
-from workbench.core.projection import ensure_numba_cache, umap_2d
+from workbench.core.maps.projection import ensure_numba_cache, umap_2d
 ensure_numba_cache()
 import umap
 t_import = time.perf_counter() - t
@@ -141,7 +141,7 @@ def main() -> None:
     args = parser.parse_args()
 
     isolate_fiftyone()
-    from workbench.core.projection import ensure_numba_cache
+    from workbench.core.maps.projection import ensure_numba_cache
 
     ensure_numba_cache()  # before anything imports umap/numba
 
@@ -214,8 +214,8 @@ def main() -> None:
 
     import pandas as pd
 
-    from workbench.core.cluster_names import load_vocabulary, name_clusters
-    from workbench.core.clustering import cluster_embeddings
+    from workbench.core.maps.cluster_names import load_vocabulary, name_clusters
+    from workbench.core.maps.clustering import cluster_embeddings
 
     rng = np.random.default_rng(args.seed)
     styles = np.array([f"style-{i}" for i in range(12)])

@@ -96,8 +96,8 @@ def build(folder: Path, per_kind: int, seed: int) -> list[dict]:
     planting = _planting()
     from helpers.realdata import real_items
 
-    from workbench.core.images import open_rgb
-    from workbench.core.inspect import INSPECT_SIZE
+    from workbench.core.pixels.images import open_rgb
+    from workbench.core.intake.inspect import INSPECT_SIZE
 
     items = real_items(real_corpus())
     decoded = planting.decode_all(items)
@@ -138,10 +138,10 @@ def _report_peak() -> None:
 
 
 def run_workbench(paths: list[str]) -> dict:
-    from workbench.core.images import open_rgb
-    from workbench.core.inspect import INSPECT_SIZE
-    from workbench.core.quality import judge_quality
-    from workbench.core.quality_scores import quality_scores
+    from workbench.core.pixels.images import open_rgb
+    from workbench.core.intake.inspect import INSPECT_SIZE
+    from workbench.core.quality.checks import judge_quality
+    from workbench.core.quality.scores import quality_scores
 
     t0 = time.perf_counter()
     scores, widths, heights, scoring = [], [], [], 0.0

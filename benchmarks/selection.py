@@ -88,8 +88,8 @@ def synthetic_records(n: int, planted: np.ndarray, seed: int):
     """Records with a random 64-bit pHash and colour signature per row; copies near their source."""
     import pandas as pd
 
-    from workbench.core.color import SIGNATURE_SIZE
-    from workbench.core.dedup import COLOR_COLUMN
+    from workbench.core.pixels.color import SIGNATURE_SIZE
+    from workbench.core.dedup.candidates import COLOR_COLUMN
 
     rng = np.random.default_rng(seed)
     hashes = rng.integers(0, 2**63, n, dtype=np.int64).astype(np.uint64) * np.uint64(2)
@@ -107,7 +107,7 @@ def synthetic_records(n: int, planted: np.ndarray, seed: int):
 
 def full_step(x: np.ndarray, records, repeats: int) -> float:
     """Median time of the default near-duplicate step (candidates, pHash, colour, groups)."""
-    from workbench.core.dedup import DedupConfig, duplicate_groups, near_duplicate_pairs
+    from workbench.core.dedup.candidates import DedupConfig, duplicate_groups, near_duplicate_pairs
 
     times = []
     for _ in range(repeats):
@@ -125,7 +125,7 @@ def full_step(x: np.ndarray, records, repeats: int) -> float:
 
 
 def part_a(n: int, repeats: int) -> None:
-    from workbench.core.dedup import duplicate_groups, find_near_duplicates
+    from workbench.core.dedup.candidates import duplicate_groups, find_near_duplicates
 
     print(f"\n(a) near duplicates: {n:,} x {DIM}, cosine >= {THRESHOLD}")
     x = clustered(n, 200, seed=0)
@@ -222,7 +222,7 @@ def _rss() -> int:
 def part_b(n: int, k: int = 10_000, n_groups: int = 50) -> None:
     import pandas as pd
 
-    from workbench.core.selection import SelectConfig, select_balanced
+    from workbench.core.selection.select import SelectConfig, select_balanced
 
     print(f"\n(b) diverse selection: {k:,} from {n:,} x {DIM} in {n_groups} groups")
     t = time.perf_counter()

@@ -31,9 +31,9 @@ from _common import bench_data_dir, isolate_fiftyone, machine, make_images, medi
 
 @contextlib.contextmanager
 def signals_off():
-    """Replace the signal-reading steps of :func:`workbench.core.inspect.inspect_file`."""
-    from workbench.core import inspect
-    from workbench.core.hashing import sha256_file
+    """Replace the signal-reading steps of :func:`workbench.core.intake.inspect.inspect_file`."""
+    from workbench.core.intake import inspect
+    from workbench.core.pixels.hashing import sha256_file
 
     saved = inspect.sha256_and_markers, inspect.read_header, inspect.read_c2pa
     inspect.sha256_and_markers = lambda path, markers: (sha256_file(path), set())

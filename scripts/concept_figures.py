@@ -1,7 +1,7 @@
 """`make concept-figures`: redraw the pictures in docs/concepts.md from sample_data/.
 
 Every figure is computed by the workbench itself (no hand-drawn verdicts): the balance
-scores by :func:`workbench.core.balance.normalized_entropy`, the representation and the
+scores by :func:`workbench.core.selection.balance.normalized_entropy`, the representation and the
 two subsets from the sample dataset, the duplicate verdicts and the quality flags from a
 small collection made of sample images and altered copies of them (a resized copy, a
 recolour, a blank, a dark and a blurred image, a picture lost in padding).
@@ -28,7 +28,7 @@ def _save(fig, name: str) -> None:
 def balance_figure():
     import matplotlib.pyplot as plt
 
-    from workbench.core.balance import normalized_entropy
+    from workbench.core.selection.balance import normalized_entropy
 
     splits = {"even": [20, 20, 20, 20, 20], "skewed": [52, 20, 14, 9, 5],
               "one group dominates": [92, 2, 2, 2, 2]}

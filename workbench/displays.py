@@ -90,7 +90,7 @@ def show_flagged(collection, check: str | None = None, n: int = 12, size: int = 
     --------
     >>> wb.show_flagged(ds, "blurry")  # doctest: +SKIP
     """
-    from .core.quality import CHECKS
+    from .core.quality.checks import CHECKS
     from .glue.quality import ISSUES_FIELD
 
     if check is not None and check not in CHECKS:
@@ -110,7 +110,7 @@ def field_choice(collection, value: str | None, label: str = "balance by"):
     >>> by = wb.field_choice(ds, "style")   # doctest: +SKIP
     >>> by        # the control shows; in the next cell, by.value  # doctest: +SKIP
     """
-    from .glue.gaps import groupable_fields
+    from .glue.fields import groupable_fields
     from .viz.controls import choice
 
     fields = groupable_fields(collection)
@@ -119,7 +119,7 @@ def field_choice(collection, value: str | None, label: str = "balance by"):
 
 def targets_choice(collection, by: str, value=None, label: str = "target share per group"):
     """Sliders for a target share per value of ``by`` (even by default)."""
-    from .glue.gaps import group_values
+    from .glue.fields import group_values
     from .viz.controls import shares
 
     return shares(group_values(collection, by), value, label)

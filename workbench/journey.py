@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .core.rights_filter import RightsPolicy
+from .core.rights.policy import RightsPolicy
 from .errors import NothingToLoadError
 from .exporters.config import FORMATS
 from .glue.load import LoadConfig
@@ -156,12 +156,13 @@ def run_journey(source: str | os.PathLike, out: str | os.PathLike, *, name: str 
     --------
     >>> res = run_journey("sample_data", "out", name="palette-sample")  # doctest: +SKIP
     """
-    from .core.selection import SelectConfig
+    from .core.selection.select import SelectConfig
     from .exporters import ExportConfig
     from .glue.embed import EmbedConfig, embed
     from .glue.export import export
     from .glue.fo import get_dataset
-    from .glue.gaps import check_field, find_gaps
+    from .glue.fields import check_field
+    from .glue.gaps import find_gaps
     from .glue.load import load
     from .glue.maps import compute_map
     from .glue.quality import check_quality

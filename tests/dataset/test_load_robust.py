@@ -71,7 +71,7 @@ def test_a_170_megapixel_png_loads_and_embeds_within_the_memory_budget(tmp_path,
 
 def _crash_on(name: str):
     """An inspect_file that kills its own worker process on one file (a decoder crash)."""
-    from workbench.core import inspect as inspect_module
+    from workbench.core.intake import inspect as inspect_module
 
     real = inspect_module.inspect_file
 
@@ -88,7 +88,7 @@ def test_a_decode_worker_killed_mid_load_costs_only_its_file(tmp_path, dataset_n
     root = tmp_path / "src"
     for i in range(40):
         save(pattern(i, (48, 40)), root / f"{i:02d}.png")
-    monkeypatch.setattr("workbench.core.inspect.inspect_file", _crash_on("17.png"))
+    monkeypatch.setattr("workbench.core.intake.inspect.inspect_file", _crash_on("17.png"))
     report = wb.load(root, name=dataset_name, config=wb.LoadConfig(progress=False, workers=2))
     assert [(Path(s["path"]).name, s["reason"]) for s in report.skipped] == [
         ("17.png", "worker_crashed")]

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from workbench.core.cluster_names import item_texts, name_clusters, words
-from workbench.core.clustering import NOISE, ClusterConfig, cluster_embeddings
-from workbench.core.images import ImageDecodeError, open_rgb
+from workbench.core.maps.cluster_names import item_texts, name_clusters, words
+from workbench.core.maps.clustering import NOISE, ClusterConfig, cluster_embeddings
+from workbench.core.pixels.images import ImageDecodeError, open_rgb
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 

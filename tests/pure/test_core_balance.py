@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workbench.core.balance import max_balance, normalized_entropy, quota_targets, water_fill
-from workbench.core.diversity import covering_radius, k_center_greedy
+from workbench.core.selection.balance import max_balance, normalized_entropy, quota_targets, water_fill
+from workbench.core.selection.diversity import covering_radius, k_center_greedy
 
 
 def unit(x: np.ndarray) -> np.ndarray:

@@ -10,14 +10,14 @@ import pytest
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from workbench.core.cluster_names import (
+from workbench.core.maps.cluster_names import (
     distinctive_words,
     item_texts,
     load_vocabulary,
     name_clusters,
     words,
 )
-from workbench.core.clustering import ClusterConfig, ClusterResult, cluster_embeddings, medoids
+from workbench.core.maps.clustering import ClusterConfig, ClusterResult, cluster_embeddings, medoids
 
 SIZES = [400, 250, 150, 100, 60, 40]  # six clusters of unequal sizes
 

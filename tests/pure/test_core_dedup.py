@@ -13,13 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageOps
 
-from workbench.core.color import (
+from workbench.core.pixels.color import (
     SIGNATURE_SIZE,
     color_distance,
     color_signature,
     signature_matrix,
 )
-from workbench.core.dedup import (
+from workbench.core.dedup.candidates import (
     COLOR_COLUMN,
     DedupConfig,
     choose_keepers,
@@ -29,13 +29,13 @@ from workbench.core.dedup import (
     near_duplicate_pairs,
     resolve_duplicates,
 )
-from workbench.core.dedup_rules import (
+from workbench.core.dedup.rules import (
     hamming_distance,
     judge_pairs,
     mirrored_distance,
     phash_codes,
 )
-from workbench.core.embeddings import check_embeddings
+from workbench.core.neighbours.embeddings import check_embeddings
 
 
 def unit(x: np.ndarray) -> np.ndarray:
@@ -311,7 +311,7 @@ def test_new_config_fields_validated():
 def test_selection_reports_review_pairs_and_saves_them():
     import imagehash
 
-    from workbench.core.selection import SelectConfig, Selection, select_balanced
+    from workbench.core.selection.select import SelectConfig, Selection, select_balanced
 
     base = icon()
     base.paste((20, 160, 60), (100, 5, 122, 40))  # asymmetric, so its mirror image differs

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
 
-from workbench.core.density import outliers, sparse_regions, tiny_clusters
-from workbench.core.gaps import MISSING, creator_concentration, read_targets, representation
-from workbench.core.probes import concept_probes
+from workbench.core.maps.density import outliers, sparse_regions, tiny_clusters
+from workbench.core.maps.gaps import MISSING, creator_concentration, read_targets, representation
+from workbench.core.maps.probes import concept_probes
 
 FAMILIES = {"ink-wash": 151, "batik": 49, "kente": 44, "woodcut": 31, "azulejo": 13, "tatreez": 12}
 

@@ -9,8 +9,8 @@ import pytest
 from sklearn.datasets import make_blobs
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
-from workbench.core.knn import nearest_neighbors
-from workbench.core.projection import MapConfig, ensure_numba_cache, pca_2d, umap_2d
+from workbench.core.neighbours.knn import nearest_neighbors
+from workbench.core.maps.projection import MapConfig, ensure_numba_cache, pca_2d, umap_2d
 
 
 def _unit(X):

@@ -11,11 +11,11 @@ from helpers.pools import make_pool, unit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbench.core.balance import normalized_entropy
-from workbench.core.dedup import DedupConfig
-from workbench.core.diversity import covering_radius
-from workbench.core.rights_filter import RightsPolicy
-from workbench.core.selection import SelectConfig, Selection, select_balanced
+from workbench.core.selection.balance import normalized_entropy
+from workbench.core.dedup.candidates import DedupConfig
+from workbench.core.selection.diversity import covering_radius
+from workbench.core.rights.policy import RightsPolicy
+from workbench.core.selection.select import SelectConfig, Selection, select_balanced
 
 THRESHOLD = 0.95
 ALLOWED = {"CC0-1.0", "CC-BY-4.0", "CC-BY-SA-4.0"}

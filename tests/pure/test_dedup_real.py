@@ -30,10 +30,10 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from workbench.core.color import color_signature
-from workbench.core.dedup import COLOR_COLUMN, DedupConfig, near_duplicate_pairs
-from workbench.core.images import open_rgb, to_rgb
-from workbench.core.inspect import INSPECT_SIZE
+from workbench.core.pixels.color import color_signature
+from workbench.core.dedup.candidates import COLOR_COLUMN, DedupConfig, near_duplicate_pairs
+from workbench.core.pixels.images import open_rgb, to_rgb
+from workbench.core.intake.inspect import INSPECT_SIZE
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 

@@ -13,7 +13,7 @@ import workbench as wb
 #: Every module behind the public API, plus the shared vocabulary and the seams.
 MODULES = sorted({module for module, _ in wb._API.values()}
                  | {"workbench.schema", "workbench.errors", "workbench.glue.state",
-                    "workbench.core.records", "workbench.core.largeimage",
+                    "workbench.core.intake.records", "workbench.core.pixels.largeimage",
                     "workbench.exporters.captions", "workbench.exporters.kohya"})
 
 

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from helpers.export_records import fast_config, make_records
 
-from workbench.core.manifest import KNOWN_COLUMNS, read_manifest
+from workbench.core.intake.manifest import KNOWN_COLUMNS, read_manifest
 from workbench.exporters import (
     CaptionConfig,
     KohyaConfig,
@@ -24,7 +24,7 @@ from workbench.exporters import (
     render_caption,
     unescape_cell,
 )
-from workbench.core.cells import FORMULA_TRIGGERS
+from workbench.core.intake.cells import FORMULA_TRIGGERS
 
 FORMULAS = {
     "creator": "=HYPERLINK(\"http://evil\",\"x\")",

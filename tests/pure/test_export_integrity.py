@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from helpers.export_records import fast_config, make_records
 
-from workbench.core.optout import read_optout
+from workbench.core.rights.optout import read_optout
 from workbench.exporters import (
     ExportContext,
     ExportTargetError,

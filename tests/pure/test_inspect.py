@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from helpers.images import animated_gif, exif_rotated_jpeg, jpeg_bytes, pattern, save
-from workbench.core.images import ImageDecodeError, open_rgb
-from workbench.core.inspect import inspect_file, inspect_files, scan_folder
+from workbench.core.pixels.images import ImageDecodeError, open_rgb
+from workbench.core.intake.inspect import inspect_file, inspect_files, scan_folder
 
 
 def test_good_jpeg_is_hashed_measured_and_phashed(tmp_path):
@@ -143,7 +143,7 @@ def test_unreadable_permissions(tmp_path):
     if setpriv is None:
         pytest.fail("running as root needs util-linux setpriv to test unreadable files")
     drop = "-dac_override,-dac_read_search"
-    code = ("import sys; from workbench.core.inspect import inspect_file; "
+    code = ("import sys; from workbench.core.intake.inspect import inspect_file; "
             "print(inspect_file(sys.argv[1]).reason)")
     out = subprocess.run([setpriv, f"--bounding-set={drop}", f"--inh-caps={drop}",
                           sys.executable, "-c", code, str(p)], capture_output=True, text=True)

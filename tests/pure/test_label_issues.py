@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.datasets import make_blobs
 
-from workbench.core.label_issues import (
+from workbench.core.labels.label_issues import (
     COLUMNS,
     LabelIssues,
     find_label_issues,

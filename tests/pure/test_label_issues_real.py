@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from workbench.core.label_issues import find_label_issues, swap_labels
+from workbench.core.labels.label_issues import find_label_issues, swap_labels
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 

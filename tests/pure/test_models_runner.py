@@ -24,7 +24,7 @@ from helpers.models import (
     smooth_rgb,
 )
 
-from workbench.core.images import open_rgb
+from workbench.core.pixels.images import open_rgb
 from workbench.models import EmbeddingCache, embed_items
 
 

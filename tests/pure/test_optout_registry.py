@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from helpers.images import pattern, save
-from workbench.core.images import open_rgb
-from workbench.core.inspect import INSPECT_SIZE
-from workbench.core.optout import OptOutError, mark_opted_out, read_optout
+from workbench.core.pixels.images import open_rgb
+from workbench.core.intake.inspect import INSPECT_SIZE
+from workbench.core.rights.optout import OptOutError, mark_opted_out, read_optout
 
 
 def _csv(tmp_path, body: str):
@@ -85,7 +85,7 @@ def test_a_phash_entry_catches_resized_and_reencoded_copies(tmp_path):
 
 
 def test_mark_opted_out_counts_only_new_matches():
-    from workbench.core.optout import Entry, OptOutRegistry
+    from workbench.core.rights.optout import Entry, OptOutRegistry
 
     reg = OptOutRegistry("mem", (Entry("creator", "creator-07"),
                                  Entry("source_domain", "example.org")))

@@ -14,8 +14,8 @@ from helpers.rightsfiles import (
     tamper,
     xmp_packet,
 )
-from workbench.core.inspect import inspect_file
-from workbench.core.provenance import NOT_CLEARED
+from workbench.core.intake.inspect import inspect_file
+from workbench.core.rights.provenance import NOT_CLEARED
 
 
 def _signals(path) -> dict[tuple[str, str], str]:

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from workbench.core.quality import CHECKS, QualityPolicy, judge_quality
-from workbench.core.quality_scores import SCORE_NAMES, edge_sharpness, quality_scores
+from workbench.core.quality.checks import CHECKS, QualityPolicy, judge_quality
+from workbench.core.quality.scores import SCORE_NAMES, edge_sharpness, quality_scores
 
 
 def drawing(size: int = 128, seed: int = 0, background=(255, 255, 255)) -> Image.Image:
@@ -292,8 +292,8 @@ def test_judge_validation():
         scores, [1] * 3, [1] * 3).issues
 
 
-@pytest.mark.parametrize("name", ["workbench.core.quality", "workbench.core.quality_scores",
-                                  "workbench.core.quality_result"])
+@pytest.mark.parametrize("name", ["workbench.core.quality.checks", "workbench.core.quality.scores",
+                                  "workbench.core.quality.result"])
 def test_docstring_examples_run(name):
     result = doctest.testmod(importlib.import_module(name), extraglobs={"np": np},
                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)

@@ -24,7 +24,7 @@ Sources are drawn at random (seeded) from the stamps that show more than one col
 decoded: one stamp, ``naturalforces/lightningbolt.png``, is white on transparent and so
 one flat white, which no defect can be planted in.
 
-How the thresholds were set (see :mod:`workbench.core.quality`): the gap limits were chosen
+How the thresholds were set (see :mod:`workbench.core.quality.checks`): the gap limits were chosen
 by reasoning about the units (stops, octaves), then checked on a development half of the
 stamps (md5 of the relative path ending in 0-7); ``benchmarks/quality.py`` reports both
 halves apart. The score distributions of the whole corpus had been looked at before the
@@ -41,10 +41,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
-from workbench.core.images import open_rgb
-from workbench.core.inspect import INSPECT_SIZE
-from workbench.core.quality import PICTURE_CHECKS, QualityPolicy, judge_quality
-from workbench.core.quality_scores import SCORE_SIZE, quality_scores
+from workbench.core.pixels.images import open_rgb
+from workbench.core.intake.inspect import INSPECT_SIZE
+from workbench.core.quality.checks import PICTURE_CHECKS, QualityPolicy, judge_quality
+from workbench.core.quality.scores import SCORE_SIZE, quality_scores
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 

@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers.images import pattern, save
-from workbench.core.inspect import FileInfo
-from workbench.core.optout import Entry, OptOutRegistry
-from workbench.core.records import RightsDefaults, build_record
-from workbench.core.selection import SelectConfig, select_balanced
+from workbench.core.intake.inspect import FileInfo
+from workbench.core.rights.optout import Entry, OptOutRegistry
+from workbench.core.intake.records import RightsDefaults, build_record
+from workbench.core.selection.select import SelectConfig, select_balanced
 from workbench.exporters import CaptionConfig, ExportConfig, ImageConfig, export_records
 
 SIGNALS = {
@@ -111,7 +111,7 @@ def test_nothing_carrying_an_opt_out_reaches_a_selection_or_an_export(items, ima
     registry = OptOutRegistry("property", tuple(entries), phash_distance=0)
 
     # Registry entries added after loading still apply (select reads it again).
-    from workbench.core.optout import mark_opted_out
+    from workbench.core.rights.optout import mark_opted_out
 
     frame, _ = mark_opted_out(pd.DataFrame(records), registry)
     try:

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from helpers.pools import make_pool
 
-from workbench.core.rights_filter import RightsPolicy
-from workbench.core.selection import SelectConfig, select_balanced
+from workbench.core.rights.policy import RightsPolicy
+from workbench.core.selection.select import SelectConfig, select_balanced
 
 
 @pytest.fixture

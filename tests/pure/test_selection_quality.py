@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from helpers.pools import make_pool
-from workbench.core.quality import QUALITY_EXCLUDE
-from workbench.core.selection import SelectConfig, select_balanced
+from workbench.core.quality.checks import QUALITY_EXCLUDE
+from workbench.core.selection.select import SelectConfig, select_balanced
 
 
 def flagged_pool():

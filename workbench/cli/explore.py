@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..core.projection import MapConfig
-from ..core.quality import CHECKS, QualityPolicy
+from ..core.maps.projection import MapConfig
+from ..core.quality.checks import CHECKS, QualityPolicy
 from ..glue.gaps import find_gaps
 from ..glue.maps import METHODS, compute_map
 from .base import CommandResult, bound

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..core.records import RightsDefaults
+from ..core.intake.records import RightsDefaults
 from ..glue.load import LoadConfig
 from .base import CommandResult, bound, positive_int, progress_option
 
@@ -64,7 +64,7 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_manifest_init(args: argparse.Namespace) -> CommandResult:
-    from ..core.manifest_template import template_csv, template_rows
+    from ..core.intake.manifest_template import template_csv, template_rows
 
     out = Path(args.out) if args.out else None
     defaults = RightsDefaults(**rights_values(args))

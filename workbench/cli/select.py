@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from ..core.dedup import DedupConfig
-from ..core.rights_filter import RightsPolicy
-from ..core.selection import STRATEGIES, SelectConfig
+from ..core.dedup.candidates import DedupConfig
+from ..core.rights.policy import RightsPolicy
+from ..core.selection.select import STRATEGIES, SelectConfig
 from ..glue.select import select_balanced
 from .base import CommandResult, bound, positive_int
 

@@ -1,8 +1,8 @@
 """What every core result class shares: JSON-ready values and the axes its ``plot`` draws on.
 
-Result classes (:class:`~workbench.core.gaps.Representation`,
-:class:`~workbench.core.clustering.ClusterResult`,
-:class:`~workbench.core.selection_result.Selection`) are data with ``to_dict()`` and
+Result classes (:class:`~workbench.core.maps.gaps.Representation`,
+:class:`~workbench.core.maps.clustering.ClusterResult`,
+:class:`~workbench.core.selection.result.Selection`) are data with ``to_dict()`` and
 ``summary()``; drawing is a separate ``plot(ax=None)`` call, as in scikit-learn's
 Display objects: matplotlib is imported only when a plot is drawn, and pyplot only
 when no ``ax`` is given.

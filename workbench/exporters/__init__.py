@@ -2,7 +2,7 @@
 
 Pure Python on plain records (no FiftyOne here; the glue passes dicts). Names are
 resolved on first use, so importing a submodule such as
-``workbench.core.cells`` stays cheap.
+``workbench.core.intake.cells`` stays cheap.
 
 Examples
 --------
@@ -29,8 +29,8 @@ _API = {
     "ImageConfig": ("workbench.exporters.images", "ImageConfig"),
     "KohyaConfig": ("workbench.exporters.kohya", "KohyaConfig"),
     "balance_repeats": ("workbench.exporters.kohya", "balance_repeats"),
-    "escape_cell": ("workbench.core.cells", "escape_cell"),
-    "unescape_cell": ("workbench.core.cells", "unescape_cell"),
+    "escape_cell": ("workbench.core.intake.cells", "escape_cell"),
+    "unescape_cell": ("workbench.core.intake.cells", "unescape_cell"),
     "read_export_csv": ("workbench.exporters.csvfile", "read_export_csv"),
     "safe_component": ("workbench.exporters.names", "safe_component"),
     "verify_manifest": ("workbench.exporters.integrity", "verify_manifest"),

@@ -89,7 +89,7 @@ class ExportContext:
         How many opted-out samples the selection excluded (a count, never identities).
     rights_signals
         What the files' own rights signals did (see
-        :func:`workbench.core.precedence.signal_accounting`): the signals checked, the
+        :func:`workbench.core.rights.precedence.signal_accounting`): the signals checked, the
         exclusions by signal source, AI-generated images found from file metadata, and
         manifest/file conflicts. Counts only.
     quality

@@ -5,15 +5,15 @@ Layout of the ``csv`` format::
     OUT/manifest.csv          # filepath, creator, source, license, ... caption, extras
     OUT/images/<name>.jpg
 
-``manifest.csv`` uses the loader's columns (``workbench.core.manifest.KNOWN_COLUMNS``)
+``manifest.csv`` uses the loader's columns (``workbench.core.intake.manifest.KNOWN_COLUMNS``)
 in order, with ``filepath`` relative to the CSV's folder, then ``group``,
 ``sample_id``, ``source_sha256`` and the custom fields, so ``read_manifest`` reads it
 back. ``caption`` holds the export caption (the record's own caption when it had
 one and ``prefer_sample_caption`` is on).
 
 Every cell is escaped against spreadsheet formula injection with
-:func:`workbench.core.cells.escape_cell`; read values back through
-:func:`workbench.core.cells.unescape_cell` (or :func:`read_export_csv`). Exported
+:func:`workbench.core.intake.cells.escape_cell`; read values back through
+:func:`workbench.core.intake.cells.unescape_cell` (or :func:`read_export_csv`). Exported
 file names never start with a formula character, so ``filepath`` is never escaped.
 """
 
@@ -23,7 +23,7 @@ import csv
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..core.cells import escape_cell, unescape_cell
+from ..core.intake.cells import escape_cell, unescape_cell
 from .items import Item, harmonise
 
 IMAGE_DIR = "images"
@@ -51,7 +51,7 @@ def _write(path: Path, header: Sequence[str], columns: dict[str, list]) -> None:
 
 def write_manifest_csv(stage: Path, items: Sequence[Item], custom: Sequence[str]) -> dict:
     """Write ``manifest.csv`` (rows sorted by file path)."""
-    from workbench.core.manifest import KNOWN_COLUMNS
+    from workbench.core.intake.manifest import KNOWN_COLUMNS
 
     ordered = sorted(items, key=lambda it: it.relpath)
     columns: dict[str, list] = {}
@@ -100,7 +100,7 @@ def read_export_csv(path: str | Path):
     >>> m.rows[0]["creator"]  # doctest: +SKIP
     '=not a formula'
     """
-    from workbench.core.manifest import read_manifest
+    from workbench.core.intake.manifest import read_manifest
 
     manifest = read_manifest(path)
     for row in manifest.rows:

@@ -12,7 +12,7 @@ import html
 import io
 from collections.abc import Sequence
 
-from workbench.core.images import ImageDecodeError, open_rgb
+from workbench.core.pixels.images import ImageDecodeError, open_rgb
 
 
 def thumbnail_data_uri(path: str, size: int = 128, quality: int = 80) -> str | None:

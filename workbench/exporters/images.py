@@ -1,6 +1,6 @@
 """Writing the exported image files: decode, normalise, resize or crop, encode; in parallel.
 
-Every image goes through :func:`workbench.core.images.open_rgb` (EXIF orientation,
+Every image goes through :func:`workbench.core.pixels.images.open_rgb` (EXIF orientation,
 8-bit RGB, alpha flattened on white, CMYK and 16-bit handled), so a file that no
 longer decodes is reported, not exported. Images are never upscaled: one smaller
 than the target resolution is written at its own size and listed as
@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbench.core.images import DEFAULT_MAX_PIXELS, ImageDecodeError, open_rgb
+from workbench.core.pixels.images import DEFAULT_MAX_PIXELS, ImageDecodeError, open_rgb
 
 MODES = ("keep", "resize", "center_crop")
 ENCODINGS = ("auto", "png", "jpeg")

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..core.hashing import sha256_file
+from ..core.pixels.hashing import sha256_file
 
 MANIFEST_NAME = "MANIFEST.sha256"
 _STAGE_TAG = ".tmp-"

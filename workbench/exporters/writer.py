@@ -14,8 +14,8 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from workbench.core.optout import OptOutRegistry
-from workbench.core.rights import normalize_consent
+from workbench.core.rights.optout import OptOutRegistry
+from workbench.core.rights.licenses import normalize_consent
 
 from . import images as _images
 from .captions import (

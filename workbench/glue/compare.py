@@ -1,4 +1,4 @@
-"""Subsets of a dataset side by side (see :mod:`workbench.core.compare`)."""
+"""Subsets of a dataset side by side (see :mod:`workbench.core.selection.compare`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from .fo import usable
-from .gaps import check_field, group_values
+from .fields import check_field, group_values
 
 _FIELDS = ("creator", "consent", "ai_generated", "license_status", "quality_issues",
            "duplicate_of")
@@ -21,7 +21,7 @@ def uncurated_sample(collection, n: int, seed: int = 0) -> list[str]:
     --------
     >>> scraped = wb.uncurated_sample(ds, 60, seed=0)   # doctest: +SKIP
     """
-    from ..core.compare import uncurated_sample as sample
+    from ..core.selection.compare import uncurated_sample as sample
 
     ids = usable(collection).values("id")
     return [ids[k] for k in sample(len(ids), n, seed)]
@@ -37,7 +37,7 @@ def compare_subsets(collection, subsets: Mapping[str, Sequence[str]], by: str):
     ... # doctest: +SKIP
     >>> cmp.table          # doctest: +SKIP
     """
-    from ..core.compare import compare_subsets as compare
+    from ..core.selection.compare import compare_subsets as compare
 
     check_field(collection, by)
     view = usable(collection)

@@ -11,7 +11,7 @@ import os
 import time
 from pathlib import Path
 
-from ..core.groups import MISSING_GROUP
+from ..core.selection.groups import MISSING_GROUP
 from ..exporters.config import FORMATS
 from ..schema import is_internal, reason_key
 from . import state
@@ -65,7 +65,7 @@ def _context(ds, tag: str | None, group_field: str | None):
 
 def _signal_accounting(ds, saved: dict) -> dict:
     """Counts of what the files' own rights signals did to the saved selection."""
-    from ..core.precedence import signal_accounting
+    from ..core.rights.precedence import signal_accounting
 
     candidates = list(saved.get("groups") or {}) or list(saved["ids"]) + list(saved["excluded"])
     fields = ["id", "rights_sources", "ai_generated", "rights_conflicts"]

@@ -1,7 +1,7 @@
 """Clusters and gaps of a dataset: who and what dominates, what is thin or missing.
 
 Reads fields and embeddings from FiftyOne, runs the pure algorithms in
-:mod:`workbench.core.clustering`, :mod:`workbench.core.cluster_names`, :mod:`workbench.core.gaps` and :mod:`workbench.core.density`,
+:mod:`workbench.core.maps.clustering`, :mod:`workbench.core.maps.cluster_names`, :mod:`workbench.core.maps.gaps` and :mod:`workbench.core.maps.density`,
 and writes cluster labels back to the samples (field ``cluster``).
 """
 
@@ -14,41 +14,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..core.clustering import ClusterConfig
-from ..core.gaps import Representation
-from ..errors import UnknownFieldError
-from ..schema import is_internal
+from ..core.maps.clustering import ClusterConfig
+from ..core.maps.gaps import Representation
 from . import state
 from .embed import embedder_for_field, get_embeddings
+from .fields import check_field
 from .fo import usable
 
 CLUSTER_FIELD = "cluster"
-
-
-
-
-def groupable_fields(collection) -> list[str]:
-    """The fields people group by: everything but FiftyOne's and the workbench's
-    bookkeeping."""
-    return sorted(f for f in collection.get_field_schema() if not is_internal(f))
-
-
-def group_values(collection, by: str) -> list[str]:
-    """The values ``by`` takes on the usable samples, most common first (``(missing)``
-    for samples without one)."""
-    from collections import Counter
-
-    check_field(collection, by)
-    counts = Counter("(missing)" if v in (None, "") else str(v)
-                     for v in usable(collection).values(by))
-    return [v for v, _ in counts.most_common()]
-
-
-def check_field(collection, name: str) -> None:
-    """Raise a clear error listing the fields one can group by when ``name`` is not one."""
-    if name not in collection.get_field_schema():
-        raise UnknownFieldError(f"field {name!r} does not exist; available fields: "
-                                f"{groupable_fields(collection)}")
 
 
 @dataclass
@@ -84,8 +57,8 @@ def find_clusters(collection, *, config: ClusterConfig = ClusterConfig(),
     >>> cl = wb.find_clusters(ds)           # doctest: +SKIP
     >>> cl.table[["cluster", "size", "name"]]  # doctest: +SKIP
     """
-    from ..core.cluster_names import item_texts, load_vocabulary, name_clusters
-    from ..core.clustering import cluster_embeddings
+    from ..core.maps.cluster_names import item_texts, load_vocabulary, name_clusters
+    from ..core.maps.clustering import cluster_embeddings
 
     ids, X, fname = get_embeddings(collection, model)
     if len(ids) < 5:
@@ -254,8 +227,8 @@ def find_gaps(collection, by: str, *, targets: Mapping[str, float] | str | Path 
     >>> gaps.table                            # doctest: +SKIP
     >>> gaps.to_html("out/coverage.html")     # doctest: +SKIP
     """
-    from ..core import density
-    from ..core.gaps import concept_probes, creator_concentration, representation
+    from ..core.maps import density
+    from ..core.maps.gaps import concept_probes, creator_concentration, representation
 
     check_field(collection, by)
     view = usable(collection)

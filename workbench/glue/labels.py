@@ -1,6 +1,6 @@
 """Label issues on a dataset: items whose label disagrees with most of their neighbours.
 
-The vote itself is :func:`workbench.core.label_issues.find_label_issues`; this module
+The vote itself is :func:`workbench.core.labels.label_issues.find_label_issues`; this module
 reads a field and the embeddings, and hands back the result with each sample's id and
 file, for strips and reports.
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core.label_issues import LabelIssues
+from ..core.labels.label_issues import LabelIssues
 from .embed import get_embeddings
-from .gaps import check_field
+from .fields import check_field
 
 
 @dataclass
@@ -75,7 +75,7 @@ def find_label_issues(collection, field: str, *, k: int = 30, model: str | None 
     >>> issues = wb.find_label_issues(ds, "style")   # doctest: +SKIP
     >>> issues.flagged()[["filepath", "given", "suggested"]]   # doctest: +SKIP
     """
-    from ..core.label_issues import find_label_issues as core_find
+    from ..core.labels.label_issues import find_label_issues as core_find
 
     check_field(collection, field)
     ids, X, _ = get_embeddings(collection, model)

@@ -14,12 +14,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.images import DEFAULT_MAX_PIXELS
-from ..core.inspect import CONTENT_NOTES, INSPECT_VERSION, FileInfo, inspect_files, scan_folder
-from ..core.manifest import MANIFEST_SUFFIXES, Manifest, read_manifest
-from ..core.optout import OptOutRegistry, read_optout
-from ..core.precedence import SignalTally
-from ..core.records import RightsDefaults, build_record
+from ..core.pixels.images import DEFAULT_MAX_PIXELS
+from ..core.intake.inspect import CONTENT_NOTES, INSPECT_VERSION, FileInfo, inspect_files, scan_folder
+from ..core.intake.manifest import MANIFEST_SUFFIXES, Manifest, read_manifest
+from ..core.rights.optout import OptOutRegistry, read_optout
+from ..core.rights.precedence import SignalTally
+from ..core.intake.records import RightsDefaults, build_record
 from ..errors import NothingToLoadError, SourceNotFoundError
 from ..schema import CONTENT_FIELDS, is_reserved, load_fields
 from . import state
@@ -160,7 +160,7 @@ def load(
     labels_from_folders
         Store each file's top-level sub-folder name in this field.
     optout
-        An opt-out registry file (see :mod:`workbench.core.optout`).
+        An opt-out registry file (see :mod:`workbench.core.rights.optout`).
 
     Examples
     --------
@@ -221,7 +221,7 @@ def load(
                 if parsed is not None:
                     report.not_in_manifest.append(key)
     if not rows:
-        from ..core.images import IMAGE_EXTENSIONS
+        from ..core.pixels.images import IMAGE_EXTENSIONS
 
         raise NothingToLoadError(
             f"no image to load in {source}: expected image files "

@@ -9,8 +9,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.inspect import INSPECT_VERSION, FileInfo
-from ..core.records import exact_duplicates
+from ..core.intake.inspect import INSPECT_VERSION, FileInfo
+from ..core.intake.records import exact_duplicates
 from .fo import UNUSABLE_TAG, usable
 
 

@@ -1,6 +1,6 @@
 """2-D maps of a dataset's embeddings, stored where both the App and notebooks find them.
 
-The projection itself is :mod:`workbench.core.projection`; this module registers it as a
+The projection itself is :mod:`workbench.core.maps.projection`; this module registers it as a
 FiftyOne Brain visualization run (so the App's Embeddings panel shows it) and keeps the
 coordinates on the samples (field ``map_umap`` / ``map_pca``).
 """
@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..core.projection import MapConfig
+from ..core.maps.projection import MapConfig
 from . import state
 from .embed import get_embeddings
 from .fo import fiftyone, usable
@@ -64,7 +64,7 @@ def compute_map(collection, *, method: str = "umap", config: MapConfig = MapConf
     --------
     >>> m = wb.compute_map(ds, config=wb.MapConfig(n_neighbors=15, seed=0))  # doctest: +SKIP
     """
-    from ..core.projection import ensure_numba_cache, pca_2d, umap_2d
+    from ..core.maps.projection import ensure_numba_cache, pca_2d, umap_2d
 
     if method not in METHODS:
         raise ValueError(f"method must be one of {list(METHODS)}; got {method!r}")

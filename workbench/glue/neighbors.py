@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..core.knn import nearest_to_rows
+from ..core.neighbours.knn import nearest_to_rows
 from .embed import get_embeddings
 
 

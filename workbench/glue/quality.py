@@ -2,7 +2,7 @@
 
 The loader stores each image's quality scores (``quality_scores``) from its one small
 decode; :func:`check_quality` judges the whole collection against its own distribution
-(:func:`workbench.core.quality.judge_quality`) and writes ``quality_issues`` on every
+(:func:`workbench.core.quality.checks.judge_quality`) and writes ``quality_issues`` on every
 sample. Images loaded before scores existed are decoded once, small, and scored.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core.quality import CHECKS, QualityPolicy, QualityResult
+from ..core.quality.checks import CHECKS, QualityPolicy, QualityResult
 from . import state
 from .fo import fiftyone, usable
 
@@ -50,9 +50,9 @@ class QualityReport:
 
 def _score_missing(paths: list[str]) -> list[dict | None]:
     """Scores for images loaded before scores existed (one small decode each)."""
-    from ..core.images import ImageDecodeError, open_rgb
-    from ..core.inspect import INSPECT_SIZE
-    from ..core.quality_scores import quality_scores
+    from ..core.pixels.images import ImageDecodeError, open_rgb
+    from ..core.intake.inspect import INSPECT_SIZE
+    from ..core.quality.scores import quality_scores
 
     out: list[dict | None] = []
     for path in paths:
@@ -75,7 +75,7 @@ def check_quality(collection, policy: QualityPolicy | None = None) -> QualityRep
     >>> report = wb.check_quality(ds)   # doctest: +SKIP
     >>> print(report.summary())         # doctest: +SKIP
     """
-    from ..core.quality import judge_quality
+    from ..core.quality.checks import judge_quality
 
     policy = policy or QualityPolicy()
     fo = fiftyone()

@@ -1,6 +1,6 @@
 """Balanced selection on a FiftyOne dataset: saved as a tag, a saved view and a JSON record.
 
-The algorithm is :func:`workbench.core.selection.select_balanced`; this module builds
+The algorithm is :func:`workbench.core.selection.select.select_balanced`; this module builds
 its ``records`` table and embedding matrix from the dataset and stores the result.
 """
 
@@ -11,12 +11,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..core.selection import SelectConfig, Selection
+from ..core.selection.select import SelectConfig, Selection
 from ..schema import RIGHTS_FIELDS
 from . import state
 from .embed import get_embeddings
 from .fo import usable
-from .gaps import check_field
+from .fields import check_field
 
 DEFAULT_TAG = "selected"
 #: The fields the selection reads besides the grouping fields.
@@ -35,7 +35,7 @@ def registry_for(collection, optout=None):
         The registry recorded at load can no longer be read: nothing is selected or
         exported until it is restored or another is given.
     """
-    from ..core.optout import read_optout
+    from ..core.rights.optout import read_optout
 
     path = optout or state.optout_registry(collection)
     return read_optout(path) if path else None
@@ -59,7 +59,7 @@ def rights_eligibility(collection, policy=None) -> tuple[int, dict[str, int]]:
     """
     from collections import Counter
 
-    from ..core.rights_filter import RightsPolicy, rights_exclusions
+    from ..core.rights.policy import RightsPolicy, rights_exclusions
 
     records = _records(collection, [])
     reasons = rights_exclusions(records, policy or RightsPolicy())
@@ -102,12 +102,12 @@ def select_balanced(collection, n: int, by: str | Sequence[str] = "style", *,
     ...                          config=wb.SelectConfig(seed=0))   # doctest: +SKIP
     >>> sel.balance_before, sel.balance_after                     # doctest: +SKIP
     """
-    from ..core.selection import select_balanced as core_select
+    from ..core.selection.select import select_balanced as core_select
 
     fields = [by] if isinstance(by, str) else list(by)
     for f in fields:
         check_field(collection, f)
-    from ..core.optout import mark_opted_out
+    from ..core.rights.optout import mark_opted_out
 
     if config.exclude_quality:
         from .quality import ensure_quality

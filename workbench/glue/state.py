@@ -238,18 +238,18 @@ def save_selection_record(collection, tag: str, record: dict) -> None:
 
 
 def selection(collection, tag: str):
-    """The :class:`~workbench.core.selection.Selection` saved under ``tag``.
+    """The :class:`~workbench.core.selection.select.Selection` saved under ``tag``.
 
     Raises
     ------
     LookupError
         Nothing saved under ``tag``; the message lists the saved tags.
     """
-    from ..core.selection import Selection
+    from ..core.selection.select import Selection
 
     return Selection.from_dict(selection_record(collection, tag))
 
 
 def save_selection(collection, tag: str, selection_) -> None:
-    """Save a :class:`~workbench.core.selection.Selection` under ``tag``."""
+    """Save a :class:`~workbench.core.selection.select.Selection` under ``tag``."""
     save_selection_record(collection, tag, selection_.to_dict())

@@ -17,7 +17,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 
-from workbench.core.hashing import sha256_file  # noqa: F401  (used by clip.py)
+from workbench.core.pixels.hashing import sha256_file  # noqa: F401  (used by clip.py)
 
 #: Seconds the reachability probe waits for huggingface.co before calling it offline.
 DEFAULT_PROBE_TIMEOUT = 3.0

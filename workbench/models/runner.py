@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.core.images import ImageDecodeError, open_rgb
+from workbench.core.pixels.images import ImageDecodeError, open_rgb
 from workbench.models.base import Embedder
 from workbench.models.cache import EmbeddingCache
 from workbench.models.parallelism import auto_num_workers, auto_torch_threads
