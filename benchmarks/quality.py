@@ -6,10 +6,13 @@ Usage: .venv/bin/python benchmarks/quality.py [--per-kind 40] [--seed 0]
 The images: the real corpus (Debian's Tux Paint stamps, 796 clip-art PNGs: RGBA, grey +
 alpha, palette) plus ``--per-kind`` planted copies of each defect kind of
 ``tests/pure/test_quality_real.py`` (blank, near blank, dark, washed out, blurred, mostly
-padding) and a few more kinds that probe the edges (milder blurs, a stronger one, a
-highlight-clipping over-exposure that keeps true blacks, a 10% fade, a half-size picture
-on an empty canvas). They are built once under ``~/.cache/palette-workbench/bench/quality``
-(``$WORKBENCH_BENCH_DATA``).
+padding) and a few more kinds that probe the edges (milder blurs, a stronger one, a 10%
+fade, a half-size picture on an empty canvas), plus copies in styles that are not defects
+and that no content check (blank, dark, washed out, blurry) should flag: the test's 1 px
+line art on transparency and pastel recolours that keep their dark outlines, and a
+highlight-clipping over-exposure that keeps true blacks (there is no over-exposure check:
+a bright picture that keeps its dark strokes is a style). They are built once under
+``~/.cache/palette-workbench/bench/quality`` (``$WORKBENCH_BENCH_DATA``).
 
 Three runs, each in its own process, measured from outside (wall time) and inside (the
 process's own peak RSS, VmHWM from /proc/self/status at exit; ``ru_maxrss`` would carry
@@ -27,8 +30,9 @@ light -> washed_out, blurry -> blurry, odd_aspect_ratio -> extreme_aspect; it ha
 padding check, and its odd_size (sizes far from the collection's) is not
 below_resolution. Its duplicate checks are not run (the workbench does those elsewhere).
 
-Prints per tool: flag rates on the clean stamps per check, recall per planted kind, time
-and peak RSS; for the workbench also the development and held-out halves of the stamps
+Prints per tool: flag rates on the clean stamps per check, recall per planted kind, the
+share of each style flagged by a content check, time and peak RSS (``--workbench-only``
+skips cleanvision); for the workbench also the development and held-out halves of the stamps
 (md5 of the relative path ending in 0-7, or not) apart.
 """
 
@@ -66,7 +70,8 @@ def _planting():
 
 
 def _extra_kinds(planting) -> dict:
-    """Benchmark-only kinds: name -> (check it should trip, maker(img, index))."""
+    """Benchmark-only kinds: name -> (check it should trip, or None for a style that no
+    content check should flag, maker(img, index))."""
     from PIL import Image, ImageFilter
 
     def blur(sigma):
@@ -80,24 +85,26 @@ def _extra_kinds(planting) -> dict:
 
     return {
         "blurry_sigma1": ("blurry", blur(1)), "blurry_sigma1.5": ("blurry", blur(1.5)),
-        "blurry_sigma3": ("blurry", blur(3)), "overexposed_gain4": ("washed_out", gain),
+        "blurry_sigma3": ("blurry", blur(3)), "overexposed_gain4": (None, gain),
         "near_blank_faint10": ("blank", lambda img, i: planting._tone(
             img, lambda v: 255 - (255 - v) * 0.10)),
         "padding_half": ("mostly_padding", lambda img, i: planting._on_canvas(
             img, 1 / 2, (255, 255, 255))),
+        **{kind: (None, lambda img, i, k=kind: planting.plant(k, img, i))
+           for kind in planting.STYLES},
     }
 
 
 def build(folder: Path, per_kind: int, seed: int) -> list[dict]:
     """The benchmark folder: originals (stamps + planted) and flattened RGB copies."""
-    manifest_path = folder / f"manifest-{per_kind}-{seed}.json"
+    manifest_path = folder / f"manifest-v2-{per_kind}-{seed}.json"
     if manifest_path.exists():
         return json.loads(manifest_path.read_text())
     planting = _planting()
     from helpers.realdata import real_items
 
-    from workbench.core.pixels.images import open_rgb
     from workbench.core.intake.inspect import INSPECT_SIZE
+    from workbench.core.pixels.images import open_rgb
 
     items = real_items(real_corpus())
     decoded = planting.decode_all(items)
@@ -113,8 +120,10 @@ def build(folder: Path, per_kind: int, seed: int) -> list[dict]:
         link_or_copy(Path(it.path), dst)
         rows.append({"file": str(dst.relative_to(folder / "originals")), "kind": "clean",
                      "check": None, "source": it.relpath})
+    outlined = [i for i in usable if planting._has_outline(decoded[i])]
     for kind, (check, make) in makers.items():
-        for n, i in enumerate(rng.choice(usable, size=per_kind, replace=False)):
+        pool = outlined if kind == "pastel" else usable
+        for n, i in enumerate(rng.choice(pool, size=per_kind, replace=False)):
             rel = f"planted/{kind}/{n:04d}.png"
             (folder / "originals" / rel).parent.mkdir(parents=True, exist_ok=True)
             make(decoded[i], n).save(folder / "originals" / rel, compress_level=1)
@@ -138,8 +147,8 @@ def _report_peak() -> None:
 
 
 def run_workbench(paths: list[str]) -> dict:
-    from workbench.core.pixels.images import open_rgb
     from workbench.core.intake.inspect import INSPECT_SIZE
+    from workbench.core.pixels.images import open_rgb
     from workbench.core.quality.checks import judge_quality
     from workbench.core.quality.scores import quality_scores
 
@@ -209,6 +218,8 @@ def measured(tool: str, root: Path, files_json: Path, out: Path) -> tuple[float,
 # -- the comparison --------------------------------------------------------------------
 
 PICTURE = ("blank", "dark", "washed_out", "blurry", "mostly_padding")
+#: The checks that exclude by default: the ones a style must not trip.
+CONTENT = ("blank", "dark", "washed_out", "blurry")
 
 
 def tally(rows: list[dict], issues: dict, mapping: dict | None) -> dict:
@@ -222,13 +233,16 @@ def tally(rows: list[dict], issues: dict, mapping: dict | None) -> dict:
     names = sorted({c for r in clean for c in checks(r)})
     rates = {c: sum(c in checks(r) for r in clean) / len(clean) for c in names}
     any_picture = sum(bool(checks(r) & set(PICTURE)) for r in clean) / len(clean)
-    recall, anywhere = {}, {}
+    recall, anywhere, styles = {}, {}, {}
     for kind in dict.fromkeys(r["kind"] for r in rows if r["kind"] != "clean"):
         planted = [r for r in rows if r["kind"] == kind]
+        if planted[0]["check"] is None:
+            styles[kind] = sum(bool(checks(r) & set(CONTENT)) for r in planted) / len(planted)
+            continue
         recall[kind] = sum(r["check"] in checks(r) for r in planted) / len(planted)
         anywhere[kind] = sum(bool(checks(r) & set(PICTURE)) for r in planted) / len(planted)
     return {"clean": len(clean), "rates": rates, "any_picture": any_picture,
-            "recall": recall, "anywhere": anywhere}
+            "recall": recall, "anywhere": anywhere, "styles": styles}
 
 
 def _dev(relpath: str) -> bool:
@@ -242,6 +256,8 @@ def show(label: str, t: dict) -> None:
                                                        for c, v in t["rates"].items()))
     print("  planted kind: recall of its check (any picture check): " + ", ".join(
         f"{k} {v:.1%} ({t['anywhere'][k]:.0%})" for k, v in t["recall"].items()))
+    print("  styles flagged by a content check: " + ", ".join(
+        f"{k} {v:.1%}" for k, v in t["styles"].items()))
 
 
 def main() -> None:
@@ -252,6 +268,8 @@ def main() -> None:
     parser.add_argument("--root", type=Path)
     parser.add_argument("--files", type=Path)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--workbench-only", action="store_true",
+                        help="skip the cleanvision runs (it need not be installed)")
     args = parser.parse_args()
     if args.child:
         child(args.child, args.root, json.loads(args.files.read_text()), args.out)
@@ -265,9 +283,10 @@ def main() -> None:
     print(f"{len(rows)} images: {sum(r['kind'] == 'clean' for r in rows)} stamps, "
           f"{sum(r['kind'] != 'clean' for r in rows)} planted, in {folder}", flush=True)
     results = {}
-    for label, tool, root in (("workbench", "workbench", "originals"),
-                              ("cleanvision", "cleanvision", "originals"),
-                              ("cleanvision-rgb", "cleanvision", "flat")):
+    runs = (("workbench", "workbench", "originals"),
+            ("cleanvision", "cleanvision", "originals"),
+            ("cleanvision-rgb", "cleanvision", "flat"))
+    for label, tool, root in runs[:1] if args.workbench_only else runs:
         out = folder / f"result-{label}.json"
         wall, own, kids = measured(tool, folder / root, files_json, out)
         results[label] = json.loads(out.read_text())
@@ -283,7 +302,7 @@ def main() -> None:
         show(f"workbench, {half}", tally(part, results["workbench"]["issues"], None))
     print("\nworkbench thresholds:", {c: round(v, 4) for c, v in
                                       results["workbench"]["thresholds"].items()})
-    if "issues" in results["cleanvision-rgb"]:
+    if "issues" in results.get("cleanvision-rgb", {}):
         show("cleanvision 0.3.7 on RGB copies (issue types mapped to checks)",
              tally(rows, results["cleanvision-rgb"]["issues"], ISSUE_TYPES))
 

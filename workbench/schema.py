@@ -92,7 +92,7 @@ FIELDS: tuple[FieldSpec, ...] = (
               "filepath of the first sample with the same bytes"),
     FieldSpec("quality_scores", "dict", _LOAD, True,
               "image quality figures from the load's one small decode (content, padding, "
-              "brightest, darkest, sharpness)"),
+              "brightest, darkest, sharpness, edges)"),
     FieldSpec("quality_issues", "strings", "workbench.glue.quality", False,
               "quality checks the image failed, judged against its collection"),
     FieldSpec("emb_", "vector", "workbench.glue.embed", True,

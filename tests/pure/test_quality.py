@@ -35,7 +35,8 @@ def scores_table(n: int = 200, seed: int = 0, **fixed) -> list[dict]:
     rng = np.random.default_rng(seed)
     table = {"content": rng.uniform(0.3, 0.7, n), "padding": rng.uniform(0.0, 0.3, n),
              "brightest": np.full(n, 255.0), "darkest": rng.uniform(0, 40, n),
-             "sharpness": np.exp2(rng.normal(-0.3, 0.25, n))}
+             "sharpness": np.exp2(rng.normal(-0.3, 0.25, n)),
+             "edges": np.exp2(rng.normal(4.5, 0.8, n))}
     table.update({k: np.broadcast_to(v, n).astype(float) for k, v in fixed.items()})
     return pd.DataFrame(table).to_dict(orient="records")
 
@@ -148,7 +149,7 @@ def test_tiny_images_are_scored():
 def test_each_picture_check_flags_its_defect_and_records_why():
     scores = scores_table(200)
     scores[0].update(content=0.0)                    # nothing visible
-    scores[1].update(content=0.004)                  # a speck
+    scores[1].update(content=0.004, edges=0.5)       # a speck
     scores[2].update(brightest=60.0)                 # dark
     scores[3].update(darkest=200.0)                  # washed out
     scores[4].update(sharpness=0.27)                 # blurred

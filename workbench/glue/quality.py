@@ -76,6 +76,7 @@ def check_quality(collection, policy: QualityPolicy | None = None) -> QualityRep
     >>> print(report.summary())         # doctest: +SKIP
     """
     from ..core.quality.checks import judge_quality
+    from ..core.quality.scores import SCORE_NAMES
 
     policy = policy or QualityPolicy()
     fo = fiftyone()
@@ -87,7 +88,8 @@ def check_quality(collection, policy: QualityPolicy | None = None) -> QualityRep
                                                if kind is fo.ListField else {}))
     ids, paths, scores, widths, heights = view.values(
         ["id", "filepath", SCORES_FIELD, "width", "height"])
-    missing = [k for k, s in enumerate(scores) if not s]
+    # Scores stored by an older inspection may lack a score added since: rescore those.
+    missing = [k for k, s in enumerate(scores) if not s or any(n not in s for n in SCORE_NAMES)]
     if missing:
         filled = _score_missing([paths[k] for k in missing])
         for k, value in zip(missing, filled):

@@ -21,7 +21,7 @@ from ..quality.scores import quality_scores
 
 #: What an inspection produces; stored with each sample, so that a file inspected by an
 #: older version is inspected again rather than trusted as unchanged.
-INSPECT_VERSION = 4
+INSPECT_VERSION = 5
 #: Notes that hold for as long as a file's bytes are unchanged.
 CONTENT_NOTES = DECODE_NOTES | METADATA_NOTES
 

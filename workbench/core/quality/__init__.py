@@ -1,5 +1,5 @@
-"""Quality: per-image scores (content, tones, sharpness, padding), the policy (which checks run,
-which exclude, their limits) and the judgement of a collection against itself.
+"""Quality: per-image scores (content, tones, sharpness, padding, edges), the policy (which
+checks run, which exclude, their limits) and the judgement of a collection against itself.
 
 Imports ``pixels`` (to score a decoded picture) and the shared helpers; ``policy`` sits
 below both ``checks`` and ``result`` so that neither imports the other.

@@ -24,11 +24,21 @@ standard deviations (``1.4826 * MAD``), kept within the check's ``(min, max)`` g
 check              score        judged on (log2; lower is worse)    gap, default
 =================  ===========  ==================================  =================
 ``blank``          content      content share                       4 to 6 octaves
+                   *and* edges  edges (drawn length, image sides)   2 to 3 octaves
 ``dark``           brightest    brightest + 1 (stops)               1.5 to 2 stops
 ``washed_out``     darkest      256 - darkest (stops below white)   1.5 to 2 stops
 ``blurry``         sharpness    sharpness                           0.5 to 1 octave
 ``mostly_padding`` padding      1 - padding (content box share)     2 to 3 octaves
 =================  ===========  ==================================  =================
+
+``blank`` flags a tiny content area only when little is drawn in it: a 1 px outline
+drawing or a thin thermometer covers few pixels but draws long edges, and is not blank.
+Its edges gap is half its content gap (a length shrinks one octave where an area shrinks
+two), so ``gaps["blank"]`` sets both. ``washed_out`` needs the whole picture pale: its
+score is the deepest tone that a short stroke reaches (dark *or* saturated), so line
+art with dark strokes and pastel colours with dark outlines are not washed out however
+few pixels the strokes cover. There is no over-exposure check: a bright picture that
+keeps its dark strokes or strong colours is a style.
 
 The one absolute floor is physical: an image in which nothing differs visibly from its
 background (``content <= blank_floor``; a fully transparent image arrives as one flat
@@ -46,7 +56,8 @@ The two size checks follow the training set-up, not the collection: ``below_reso
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -73,6 +84,8 @@ _SCALES = {
     "mostly_padding": ("padding", "octaves", "1 - padding", lambda v: np.log2(1.0 - v),
                        lambda t: 1.0 - np.exp2(t), True),
 }
+#: The second score ``blank`` is judged on (see :func:`_picture_check`).
+_EDGES_SCALE = ("edges", "octaves", "edges", np.log2, np.exp2, False)
 
 #: Fewest judged images whose own median can hold back the reference statistics.
 _MIN_OWN_MEDIAN = 3
@@ -135,8 +148,8 @@ def judge_quality(
     --------
     >>> rng = np.random.default_rng(0)
     >>> scores = [{"content": c, "padding": 0.1, "brightest": 255.0, "darkest": 10.0,
-    ...            "sharpness": s} for c, s in zip(rng.uniform(0.3, 0.7, 60),
-    ...                                            rng.uniform(0.6, 1.0, 60))]
+    ...            "sharpness": s, "edges": 20.0} for c, s in zip(rng.uniform(0.3, 0.7, 60),
+    ...                                                           rng.uniform(0.6, 1.0, 60))]
     >>> scores[0] = {**scores[0], "content": 0.0}      # fully transparent: one flat colour
     >>> scores[1] = {**scores[1], "sharpness": 0.28}   # blurred
     >>> result = judge_quality(scores, [600] * 60, [600] * 60)
@@ -204,12 +217,29 @@ def _score_table(scores) -> pd.DataFrame:
 
 def _picture_check(check: str, table: pd.DataFrame, blank: np.ndarray,
                    policy: QualityPolicy) -> tuple[Threshold, np.ndarray]:
-    """The threshold for one picture check and which items fall past it."""
-    score, unit, quantity, to_log, from_log, high_is_bad = _SCALES[check]
+    """The threshold for one picture check and which items fall past it.
+
+    ``blank`` needs two scores below their thresholds: the content share (the check's gap,
+    in octaves of area) and the edges (half that gap, in octaves of length, since a
+    length shrinks by one octave where an area shrinks by two).
+    """
+    lo, hi = policy.gaps[check]
+    threshold, hit = _threshold(check, _SCALES[check], table, blank, policy, lo, hi)
+    if check != "blank":
+        return threshold, hit
+    edges, edges_hit = _threshold(check, _EDGES_SCALE, table, blank, policy, lo / 2, hi / 2)
+    op = ">" if edges.flags_above else "<"
+    basis = f"{threshold.basis}; and edges {op} {edges.value:.3g}: {edges.basis}"
+    return replace(threshold, basis=basis, also=edges), hit & edges_hit
+
+
+def _threshold(check: str, scale: tuple, table: pd.DataFrame, blank: np.ndarray,
+               policy: QualityPolicy, lo: float, hi: float) -> tuple[Threshold, np.ndarray]:
+    """The threshold on one score, ``(lo, hi)`` gap below the median, and its hits."""
+    score, unit, quantity, to_log, from_log, high_is_bad = scale
     with np.errstate(divide="ignore", invalid="ignore"):
         logged = to_log(table[score].to_numpy(float))
     judged = np.isfinite(logged) & ~blank
-    lo, hi = policy.gaps[check]
     if judged.sum() >= policy.min_collection:
         source, values = "collection", logged[judged]
         centre = float(np.median(values))
@@ -234,8 +264,8 @@ def _picture_check(check: str, table: pd.DataFrame, blank: np.ndarray,
            f"{policy.z:g} MAD = {policy.z * spread:.2g}, kept within [{lo:g}, {hi:g}]")
     basis = (f"{source} median {score} {float(from_log(centre)):.3g}, {gap:.3g} {unit} below "
              f"it on log2({quantity}) ({why})")
-    with np.errstate(invalid="ignore"):
-        hit = judged & (logged < centre - gap)
+    with np.errstate(invalid="ignore"):  # -inf (no edges at all) is past any threshold
+        hit = ~blank & ~np.isnan(logged) & (logged < centre - gap)
     return Threshold(check, score, value, high_is_bad, basis, source,
                      median=float(from_log(centre)), spread=spread, gap=gap,
                      n=int(judged.sum())), hit

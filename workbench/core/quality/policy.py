@@ -30,8 +30,10 @@ QUALITY_EXCLUDE = ("blank", "dark", "washed_out", "blurry")
 #: Default ``(min, max)`` gap below the collection's median, in the check's log2 unit.
 DEFAULT_GAPS: Mapping[str, tuple[float, float]] = MappingProxyType({
     "blank": (4.0, 6.0),          # a sixteenth of the typical visible content, or less
+                                  # (and edges half as many octaves below theirs)
     "dark": (1.5, 2.0),           # highlights 2.8x dimmer than typical
-    "washed_out": (1.5, 2.0),     # the deepest tone 2.8x closer to white than typical
+    "washed_out": (1.5, 2.0),     # the deepest tone (dark or saturated) 2.8x closer to
+                                  # white than typical
     "blurry": (0.5, 1.0),         # edges (up to) twice as wide as typical
     "mostly_padding": (2.0, 3.0),  # the picture fills a quarter of its typical share
 })
@@ -41,7 +43,7 @@ DEFAULT_GAPS: Mapping[str, tuple[float, float]] = MappingProxyType({
 #: images, Debian tuxpaint-stamps-default 2022.06.04; see docs/benchmarks.md).
 REFERENCE: Mapping[str, tuple[float, float]] = MappingProxyType({
     "content": (0.48, 0.74), "brightest": (255.0, 0.0), "darkest": (0.0, 0.0),
-    "sharpness": (0.80, 0.37), "padding": (0.08, 0.11),
+    "sharpness": (0.80, 0.37), "padding": (0.08, 0.11), "edges": (26.0, 1.03),
 })
 
 

@@ -46,9 +46,11 @@ class Threshold:
 
     ``source`` is ``collection``, ``reference`` (collection below ``min_collection``),
     ``small collection`` (below ``min_collection``, where the reference would flag most
-    items: its own median less the widest gap) or ``policy`` (size checks). For picture checks ``median`` is in the score's own units,
-    ``spread`` (1.4826 MAD) and ``gap`` in the check's log2 unit, and ``n`` counts the
-    images the statistics came from.
+    items: its own median less the widest gap) or ``policy`` (size checks). For picture
+    checks ``median`` is in the score's own units, ``spread`` (1.4826 MAD) and ``gap`` in
+    the check's log2 unit, and ``n`` counts the images the statistics came from. ``also``
+    is a second threshold that must be crossed too: ``blank`` needs its content share
+    *and* its edges below theirs (``basis`` then states both).
     """
 
     check: str
@@ -61,6 +63,7 @@ class Threshold:
     spread: float | None = None
     gap: float | None = None
     n: int | None = None
+    also: Threshold | None = None
 
     def to_dict(self) -> dict:
         """Plain JSON-ready Python."""

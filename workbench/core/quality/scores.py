@@ -1,4 +1,4 @@
-"""Image quality scores from one decoded picture: content, tones, sharpness, padding.
+"""Image quality scores from one decoded picture: content, tones, sharpness, padding, edges.
 
 Pure numpy/Pillow. The loader calls :func:`quality_scores` on the RGB image it has
 already decoded (:func:`workbench.core.pixels.images.open_rgb` with ``draft_size=INSPECT_SIZE``:
@@ -20,10 +20,13 @@ score          meaning
                does not stretch it). 1.0 when nothing is visible.
 ``brightest``  the 99th percentile, inside the content box, of each pixel's brightest
                channel (0-255): how bright the highlights get. Low in a dark picture.
-``darkest``    the 1st percentile, inside the content box, of each pixel's darkest
-               channel (0-255): how deep the shadows and colours get. High in a washed
-               out picture. A saturated colour counts as deep (pure yellow has a blue
-               channel of 0), so a bright but colourful picture is not washed out.
+``darkest``    the deepest tone the picture reaches: the darkest channel (0-255) of the
+               background colour, or of the :func:`stroke_pixels`-th deepest visible
+               pixel if that is deeper. A pixel is deep when it is dark *or* saturated
+               (pure yellow has a blue channel of 0), so a bright but colourful picture
+               is not washed out; and a short stroke is enough (a 1 px outline drawing
+               reaches the tone of its outline), while one stray pixel is not. High only
+               when the whole picture is pale: no dark stroke and no strong colour.
 ``sharpness``  edge steepness, about 0.25 to 1 (higher for noise, fine texture and
                aliased staircase edges): ``k * sum(d1**2) / sum(dk**2)`` over both axes
                of the luminance, with ``d1`` the 1-pixel and ``dk`` the ``k``-pixel
@@ -32,7 +35,18 @@ score          meaning
                of content or the image's size; a step blurred with a Gaussian of sigma
                0.5, 1, 1.5, 2 and 3 px gives 0.60, 0.38, 0.31, 0.29 and 0.27. NaN when
                nothing is visible or the picture has no edges.
+``edges``      drawn structure: how many pairs of neighbouring pixels (across both axes)
+               differ in luminance by more than :data:`VISIBLE_STEP` (in the content box
+               widened as for ``sharpness``), per pixel of the image's side
+               ``sqrt(width * height)``: roughly the length of the edges, in image sides
+               (a filled square half the image's side gives 2, a 1 px line across the
+               image 2, a speck 1/16 of the side about 1/4). 0.0 when nothing is visible.
 =============  ==========================================================================
+
+Transparency reaches the scores flattened on white, as the loader decodes it: a
+transparent pixel is background, never content, and a partly transparent stroke pixel
+(anti-aliasing) is a lighter tone of its colour, which is why ``darkest`` looks at the
+deepest pixels of the visible ones rather than at a share of the whole picture.
 
 Images larger than :data:`SCORE_SIZE` on their long side are first reduced (box filter)
 to fit it, the size a fine-tuning run sees; smaller ones are scored as they are.
@@ -55,15 +69,21 @@ VISIBLE_STEP = 16
 BOX_TRIM = 0.005
 #: Span ``k`` (pixels) of the wide differences the sharpness compares edges with.
 EDGE_SPAN = 4
-#: Percentiles for the highlights (``brightest``) and shadows (``darkest``).
-TONE_PERCENTILES = (99.0, 1.0)
+#: Percentile of the highlights (``brightest``), inside the content box.
+BRIGHT_PERCENTILE = 99.0
+#: Length of the shortest stroke that sets ``darkest``, as a share of the image's side:
+#: the deepest tone at least this many pixels reach (and never fewer than
+#: :data:`MIN_STROKE_PIXELS`), so that a thin outline counts and a stray pixel does not.
+STROKE_SHARE = 1 / 32
+#: Fewest pixels that set ``darkest``, for the smallest icons.
+MIN_STROKE_PIXELS = 3
 
 #: The keys of :func:`quality_scores`, in order.
-SCORE_NAMES = ("content", "padding", "brightest", "darkest", "sharpness")
+SCORE_NAMES = ("content", "padding", "brightest", "darkest", "sharpness", "edges")
 
 
 def quality_scores(image: Image.Image) -> dict[str, float]:
-    """Measure one decoded image: content, padding, tones and sharpness.
+    """Measure one decoded image: content, padding, tones, sharpness and edges.
 
     Parameters
     ----------
@@ -74,8 +94,8 @@ def quality_scores(image: Image.Image) -> dict[str, float]:
     Returns
     -------
     dict
-        ``content``, ``padding``, ``brightest``, ``darkest``, ``sharpness`` as floats
-        (see the module's table). ``sharpness`` is NaN for a picture without edges.
+        ``content``, ``padding``, ``brightest``, ``darkest``, ``sharpness``, ``edges`` as
+        floats (see the module's table). ``sharpness`` is NaN for a picture without edges.
 
     Raises
     ------
@@ -92,27 +112,46 @@ def quality_scores(image: Image.Image) -> dict[str, float]:
     >>> s = quality_scores(img)
     >>> round(s["content"], 2), round(s["padding"], 2), s["brightest"], s["darkest"]
     (0.25, 0.75, 200.0, 30.0)
-    >>> round(s["sharpness"], 2)
-    1.0
+    >>> round(s["sharpness"], 2), s["edges"]
+    (1.0, 2.0)
     >>> quality_scores(Image.new("RGB", (32, 32), "white"))["content"]
     0.0
     """
     image = _analysis_image(image)
     rgb = np.asarray(image)
-    visible = _visible(rgb, _border_colour(rgb))
+    background = _border_colour(rgb)
+    visible = _visible(rgb, background)
     n_visible = int(np.count_nonzero(visible))
     if n_visible == 0:  # one flat colour, give or take invisible noise
-        return {"content": 0.0, "padding": 1.0, **_tones(rgb), "sharpness": math.nan}
+        return {"content": 0.0, "padding": 1.0, "brightest": _brightest(rgb),
+                "darkest": float(background.min()), "sharpness": math.nan, "edges": 0.0}
     rows = _box(np.count_nonzero(visible, axis=1))
     cols = _box(np.count_nonzero(visible, axis=0))
     box_area = (rows.stop - rows.start) * (cols.stop - cols.start)
     luminance = np.asarray(image.convert("L"))[_widen(rows), _widen(cols)]
+    sharpness, edge_pairs = _edge_statistics(luminance, EDGE_SPAN)
+    side = math.sqrt(visible.size)
     return {
         "content": n_visible / visible.size,
         "padding": 1.0 - box_area / visible.size,
-        **_tones(rgb[rows, cols]),
-        "sharpness": edge_sharpness(luminance),
+        "brightest": _brightest(rgb[rows, cols]),
+        "darkest": min(float(background.min()), _deepest(rgb, visible, stroke_pixels(side))),
+        "sharpness": sharpness,
+        "edges": edge_pairs / side,
     }
+
+
+def stroke_pixels(side: float) -> int:
+    """How many pixels must reach a tone for it to be the picture's ``darkest``: a stroke
+    :data:`STROKE_SHARE` of the image's ``side`` long, and at least
+    :data:`MIN_STROKE_PIXELS`.
+
+    Examples
+    --------
+    >>> stroke_pixels(512), stroke_pixels(64)
+    (16, 3)
+    """
+    return max(MIN_STROKE_PIXELS, round(side * STROKE_SHARE))
 
 
 def edge_sharpness(luminance: np.ndarray, span: int = EDGE_SPAN) -> float:
@@ -134,20 +173,31 @@ def edge_sharpness(luminance: np.ndarray, span: int = EDGE_SPAN) -> float:
     values = np.asarray(luminance)
     if values.ndim != 2:
         raise ValueError(f"luminance must be a 2-D array; got shape {values.shape}")
+    return _edge_statistics(values, span)[0]
+
+
+def _edge_statistics(values: np.ndarray, span: int) -> tuple[float, int]:
+    """Edge sharpness (see :func:`edge_sharpness`) and the number of neighbouring pairs
+    differing by more than :data:`VISIBLE_STEP`, of a 2-D luminance array, in one pass."""
     # Differences in int16 (exact for 8-bit input), squared and summed by BLAS dot in
     # float32: about 2.5 times faster than float32 differences and einsum, and the sums'
     # rounding (below 1e-4 relative on 512 x 512) is far inside the octave-wide limits.
     values = values.astype(np.int16 if values.dtype == np.uint8 else np.float32, copy=False)
     near = far = 0.0
+    pairs = 0
     for axis in (0, 1):
+        if values.shape[axis] < 2:
+            continue
+        d1 = np.diff(values, axis=axis)
+        pairs += int(np.count_nonzero((d1 > VISIBLE_STEP) | (d1 < -VISIBLE_STEP)))
         if values.shape[axis] <= span:
             continue
-        d1 = np.diff(values, axis=axis).astype(np.float32, copy=False).ravel()
+        d1 = d1.astype(np.float32, copy=False).ravel()
         dk = values[span:] - values[:-span] if axis == 0 else values[:, span:] - values[:, :-span]
         dk = dk.astype(np.float32, copy=False).ravel()
         near += float(np.dot(d1, d1))
         far += float(np.dot(dk, dk))
-    return span * near / far if far > 0 else math.nan
+    return (span * near / far if far > 0 else math.nan), pairs
 
 
 def _analysis_image(image: Image.Image) -> Image.Image:
@@ -179,11 +229,19 @@ def _visible(rgb: np.ndarray, background: np.ndarray) -> np.ndarray:
     return visible
 
 
-def _tones(rgb: np.ndarray) -> dict[str, float]:
-    """``brightest`` and ``darkest`` of an (H, W, 3) uint8 array."""
+def _brightest(rgb: np.ndarray) -> float:
+    """``brightest`` of an (H, W, 3) uint8 array."""
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    return {"brightest": _percentile(np.maximum(np.maximum(r, g), b), TONE_PERCENTILES[0]),
-            "darkest": _percentile(np.minimum(np.minimum(r, g), b), TONE_PERCENTILES[1])}
+    return _percentile(np.maximum(np.maximum(r, g), b), BRIGHT_PERCENTILE)
+
+
+def _deepest(rgb: np.ndarray, visible: np.ndarray, count: int) -> float:
+    """The darkest channel of the ``count``-th deepest visible pixel (the last visible
+    pixel's, when fewer are visible)."""
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    deep = np.minimum(np.minimum(r, g), b)[visible]
+    cumulative = np.cumsum(np.bincount(deep, minlength=256))
+    return float(np.searchsorted(cumulative, min(count, int(cumulative[-1])), side="left"))
 
 
 def _border_colour(rgb: np.ndarray) -> np.ndarray:
