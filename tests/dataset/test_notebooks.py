@@ -26,6 +26,8 @@ IDS = [p.name for p in NOTEBOOKS]
 SYNC = ("bring the pair back in step with `.venv/bin/jupytext --sync notebooks/*.ipynb` "
         "(see notebooks/README.md)")
 LOGIC = re.compile(r"^\s*(async\s+)?(def|class)\s", re.MULTILINE)
+#: FiftyOne's notice about the bundled MongoDB 6: start-up noise no output may show.
+STARTUP_NOTICE = "oldest supported major version"
 
 #: Notebooks that work on what an earlier one saved in the dataset.
 NEEDS = {"05_export_for_finetuning.ipynb": "04_select_balanced.ipynb"}
@@ -99,6 +101,13 @@ def _execute(path: Path) -> None:
     _executed.add(path.name)
 
 
+def _startup_noise(nb) -> list[str]:
+    """The first line of each code cell whose outputs hold FiftyOne's MongoDB notice."""
+    return [c.source.splitlines()[0] if c.source else "" for c in nb.cells
+            if c.cell_type == "code" and any(STARTUP_NOTICE in json.dumps(o)
+                                             for o in c.get("outputs", []))]
+
+
 def _build_docs():
     import importlib.util
 
@@ -125,6 +134,8 @@ def test_notebook_runs(path, tmp_path):
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert not errors
+    noisy = _startup_noise(nb)
+    assert not noisy, f"FiftyOne's MongoDB start-up notice reached the outputs of {noisy}"
     _executed.add(path.name)
     # `make docs` renders the executed notebook as one page, its pictures inline.
     page = _build_docs().render(nb, tmp_path / f"{path.stem}.html", path.stem).read_text()
@@ -196,4 +207,5 @@ def test_bad_input_in_a_notebook_is_one_clear_sentence(case, tmp_path):
     [output] = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
                 if o.get("output_type") == "error"]
     assert len(output["traceback"]) == 1, output["traceback"]
+    assert not _startup_noise(nb), "FiftyOne's MongoDB start-up notice reached the outputs"
     assert needle in output["traceback"][0] and "Traceback" not in output["traceback"][0]

@@ -42,5 +42,7 @@ def compare_subsets(collection, subsets: Mapping[str, Sequence[str]], by: str):
     check_field(collection, by)
     view = usable(collection)
     fields = ["id", by, *(f for f in _FIELDS if collection.has_sample_field(f) and f != by)]
-    records = pd.DataFrame(dict(zip(fields, view.values(fields))))
+    # dtype object keeps FiftyOne's None as None: pandas would read a missing string as
+    # NaN (truthy), and every image would then count as an exact duplicate.
+    records = pd.DataFrame(dict(zip(fields, view.values(fields))), dtype=object)
     return compare(records, subsets, by, groups=group_values(collection, by))

@@ -5,6 +5,7 @@ The defaults are applied when FiftyOne is first needed, never at ``import workbe
 
 from __future__ import annotations
 
+import logging
 import os
 from types import ModuleType
 
@@ -21,11 +22,41 @@ def fiftyone() -> ModuleType:
     ``FIFTYONE_DATABASE_URI`` (an external MongoDB) and ``FIFTYONE_DATABASE_DIR``.
     """
     os.environ.setdefault("FIFTYONE_DO_NOT_TRACK", "true")
+    quiet_startup()
     import fiftyone as fo
 
     return fo
 
 
+#: FiftyOne's start-up notices that tell the user nothing they can act on: logged at
+#: WARNING by this logger on the first connection, because the bundled ``mongod`` (6.0)
+#: is the oldest major version FiftyOne supports.
+STARTUP_NOISE_LOGGER = "fiftyone.core.odm.database"
+STARTUP_NOISE = ("You are running the oldest supported major version of MongoDB.",)
+
+
+class _StartupNoise(logging.Filter):
+    """Drops the records of :data:`STARTUP_NOISE` on :data:`STARTUP_NOISE_LOGGER`;
+    every other record, warnings included, passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name == STARTUP_NOISE_LOGGER and isinstance(record.msg, str)
+                    and record.msg.startswith(STARTUP_NOISE))
+
+
+_STARTUP_FILTER = _StartupNoise()
+
+
+def quiet_startup() -> None:
+    """Keep FiftyOne's start-up notices out of notebook outputs and the CLI's stderr.
+
+    A filter on the one logger that emits them, added once (called by :func:`fiftyone`,
+    before the first connection). The filter sits on the logger, not on a handler, so no
+    handler (FiftyOne's own, the CLI's, a notebook's) sees those records.
+    """
+    logger = logging.getLogger(STARTUP_NOISE_LOGGER)
+    if _STARTUP_FILTER not in logger.filters:
+        logger.addFilter(_STARTUP_FILTER)
 
 
 def get_dataset(name: str):

@@ -9,6 +9,7 @@ images).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,10 @@ from ..results import axes_for, to_jsonable
 METRICS = ("images", "groups present", "groups missing", "balance", "largest group share",
            "largest creator share", "opted out", "AI-generated", "licence unknown",
            "quality flags", "exact duplicates")
+#: The rows of :data:`METRICS` that count images or groups (Python ints in the table);
+#: the others are shares between 0 and 1 (floats, rounded to 3 places).
+COUNTS = ("images", "groups present", "groups missing", "opted out", "AI-generated",
+          "licence unknown", "quality flags", "exact duplicates")
 
 
 def uncurated_sample(n_items: int, n: int, seed: int = 0) -> np.ndarray:
@@ -42,7 +47,12 @@ def uncurated_sample(n_items: int, n: int, seed: int = 0) -> np.ndarray:
 @dataclass
 class SubsetComparison:
     """Figures per subset (``table``: one column per subset, rows :data:`METRICS`) and the
-    group counts behind them (``counts``: one row per group value, one column per subset)."""
+    group counts behind them (``counts``: one row per group value, one column per subset).
+
+    ``table`` holds counts and shares side by side, so its columns are of dtype object:
+    the rows of :data:`COUNTS` hold ``int`` and show as integers, the other rows hold
+    ``float`` shares. ``counts`` is of dtype int64.
+    """
 
     by: str
     table: pd.DataFrame
@@ -72,12 +82,14 @@ def compare_subsets(records: pd.DataFrame, subsets: Mapping[str, Sequence[str]],
     ``duplicate_of`` are used when present).
 
     ``groups`` lists every group value of the whole collection, so that a group a subset
-    lacks counts as missing.
+    lacks counts as missing. A missing value (None, NaN, ``pd.NA`` or empty text) counts
+    as absent: no duplicate, no quality flag, ``(missing)`` as a group; a missing
+    ``license_status`` reads as unknown.
     """
     if "id" not in records or by not in records:
         raise ValueError(f"records need the columns 'id' and {by!r}; got {list(records)}")
     frame = records.set_index("id")
-    values = frame[by].map(lambda v: "(missing)" if v is None or v == "" else str(v))
+    values = frame[by].map(lambda v: "(missing)" if _missing(v) else str(v)).astype(object)
     groups = list(groups) if groups is not None else sorted(values.unique())
     table, counts = {}, {}
     for name, ids in subsets.items():
@@ -86,14 +98,25 @@ def compare_subsets(records: pd.DataFrame, subsets: Mapping[str, Sequence[str]],
             raise ValueError(f"subset {name!r} holds ids that are not records: {unknown[:3]}")
         sub = frame.loc[list(ids)]
         per_group = values.loc[list(ids)].value_counts().reindex(groups, fill_value=0)
-        counts[name] = per_group
+        counts[name] = per_group.astype("int64")
         table[name] = _figures(sub, per_group)
-    return SubsetComparison(by=by, table=pd.DataFrame(table, index=list(METRICS)),
-                            counts=pd.DataFrame(counts))
+    # dtype object keeps each figure's own type: a count stays an int, a share a float.
+    return SubsetComparison(by=by, table=pd.DataFrame(table, index=list(METRICS), dtype=object),
+                            counts=pd.DataFrame(counts, index=groups, dtype="int64"))
+
+
+def _missing(value: object) -> bool:
+    """Whether a cell holds no value: None, NaN, ``pd.NA`` or empty text (pandas reads a
+    missing string as NaN, which is truthy)."""
+    if value is None or value is pd.NA:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, str) and value == ""
 
 
 def _share(series: pd.Series) -> float:
-    present = series.dropna()
+    present = pd.Series([v for v in series.astype(object) if not _missing(v)], dtype=object)
     return float(present.value_counts(normalize=True).iloc[0]) if len(present) else 0.0
 
 
@@ -101,7 +124,9 @@ def _figures(sub: pd.DataFrame, per_group: pd.Series) -> list:
     n = len(sub)
 
     def count(column: str, test) -> int:
-        return int(sub[column].map(test).sum()) if column in sub else 0
+        if column not in sub:
+            return 0
+        return sum(1 for v in sub[column].astype(object) if test(None if _missing(v) else v))
 
     present = int((per_group > 0).sum())
     return [n, present, int((per_group == 0).sum()),
@@ -112,4 +137,4 @@ def _figures(sub: pd.DataFrame, per_group: pd.Series) -> list:
             count("ai_generated", lambda v: v == "true"),
             count("license_status", lambda v: v != "valid"),
             count("quality_issues", lambda v: bool(set(v or []) - {"below_resolution"})),
-            count("duplicate_of", lambda v: bool(v))]
+            count("duplicate_of", lambda v: v is not None)]
