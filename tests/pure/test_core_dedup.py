@@ -287,7 +287,8 @@ def test_near_duplicate_pairs_recolour_kept_copy_collapsed():
     pairs = near_duplicate_pairs(records, x, DedupConfig())
     dup = pairs[pairs["verdict"] == "duplicate"]
     assert dup[["i", "j"]].values.tolist() == [[0, 1]]
-    assert list(pairs.columns) == ["i", "j", "cosine", "phash", "color", "verdict", "why"]
+    assert list(pairs.columns) == ["i", "j", "cosine", "phash", "color", "local", "verdict",
+                                   "why"]
     keeper, n = resolve_duplicates(records, x, DedupConfig(), pairs=pairs)
     assert keeper.tolist() == [0, 0, 2, 3, 4] and n == 1
     # Without signatures the same pairs fall back to cosine and pHash: recolours collapse.
@@ -337,7 +338,7 @@ def test_selection_reports_review_pairs_and_saves_them():
     assert pairs[("a", "c")]["why"].startswith("structure agrees, colour 0.0")
     assert pairs[("a", "d")]["why"].startswith("mirror image")
     assert pairs[("a", "d")]["color"] == 0
-    assert set(pairs[("a", "c")]) == {"a", "b", "cosine", "phash", "color", "why"}
+    assert set(pairs[("a", "c")]) == {"a", "b", "cosine", "phash", "color", "local", "why"}
     stats = sel.params["stats"]
     assert stats["near_duplicate_review"] == 3 and stats["records_without_color"] == 1
     assert stats["near_duplicate_pairs_without_color"] == 2  # a-f and b-f

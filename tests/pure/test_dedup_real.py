@@ -7,9 +7,16 @@ temporary folder. Everything is computed the way the loader does: decoded with
 ``open_rgb(path, draft_size=INSPECT_SIZE)``, ``imagehash.phash`` and
 ``color_signature`` of that image, embeddings from the bundled model.
 
+Each stamp also gets three planted template variants (the same frame, one local part
+changed, as playing cards, road signs or smileys of one set differ): another stamp of
+its category shrunk into its central 25-40%, a large glyph drawn over it, or one half
+replaced by another stamp's half.
+
 Judged pairs: each original against each of its copies (must be found: recall), against
-its recolours and against every other stamp of its category (must be kept: of the
-pairs declared duplicates, 98% are true copies). Stamps with the same bytes count as one
+its recolours, its planted variants and every other stamp of its category (must be
+kept: of the pairs declared duplicates, 98% are true copies; 95% of the planted
+variants are kept or listed for review). The local check compares the pairs the rule
+calls duplicates on their files (records column ``filepath``). Stamps with the same bytes count as one
 source. A "recolour" that changes less than 10% of the non-white pixels by more than
 Delta E 10 (a hue rotation of a grey stamp changes nothing) is not counted as one.
 
@@ -20,6 +27,7 @@ path); the figures below are printed for all, and for each half.
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -27,7 +35,7 @@ import imagehash
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 from scipy import ndimage
 
 from workbench.core.pixels.color import color_signature
@@ -39,6 +47,9 @@ pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 COPIES = ("half", "jpeg", "crop", "palette")
 RECOLOURS = ("hue", "region")
+#: Template variants: the same frame with one local part changed (kept, or reviewed).
+PLANTED = ("inset", "glyph", "halves")
+GLYPHS = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ?!&#"
 
 
 # --------------------------------------------------------------------------- variants
@@ -111,6 +122,37 @@ def make_variant(img: Image.Image, kind: str, rng: np.random.Generator, stem: Pa
     return path
 
 
+def plant_variant(img: Image.Image, kind: str, other: Image.Image, rng: np.random.Generator,
+                  stem: Path) -> Path:
+    """Write one template variant of ``img``: the frame kept, one local part changed.
+
+    ``inset``: ``other`` (another stamp) shrunk into the central 25-40% of each side and
+    laid over the stamp; ``glyph``: a large letter, digit or sign (Pillow's default font,
+    35-50% of the shorter side) drawn near the centre; ``halves``: the left or top half
+    replaced by the same half of ``other`` resized to this stamp's size.
+    """
+    out = img.convert("RGBA")
+    w, h = out.size
+    if kind == "inset":
+        f = rng.uniform(0.25, 0.40)
+        thumb = other.convert("RGBA").resize((max(1, round(w * f)), max(1, round(h * f))),
+                                             Image.Resampling.LANCZOS)
+        out.alpha_composite(thumb, ((w - thumb.width) // 2, (h - thumb.height) // 2))
+    elif kind == "glyph":
+        size = max(8, round(min(w, h) * rng.uniform(0.35, 0.50)))
+        colour = tuple(int(c) for c in rng.integers(0, 120, 3)) + (255,)
+        centre = (w / 2 + rng.uniform(-0.1, 0.1) * w, h / 2 + rng.uniform(-0.1, 0.1) * h)
+        ImageDraw.Draw(out).text(centre, str(rng.choice(list(GLYPHS))), fill=colour,
+                                 font=ImageFont.load_default(size=size), anchor="mm")
+    else:
+        swap = other.convert("RGBA").resize((w, h), Image.Resampling.LANCZOS)
+        box = (0, 0, w // 2, h) if rng.random() < 0.5 else (0, 0, w, h // 2)
+        out.paste(swap.crop(box), box[:2])
+    path = stem.with_name(f"{stem.name}_{kind}.png")
+    out.save(path)
+    return path
+
+
 # --------------------------------------------------------------------------- measuring
 def _lab(img: Image.Image) -> np.ndarray:
     rgb = np.asarray(img, dtype=np.float64).reshape(-1, 3) / 255
@@ -128,15 +170,17 @@ def changed_share(original: Image.Image, recolour: Image.Image) -> float:
     return float((np.linalg.norm(a - b, axis=1)[ink] > 10).mean()) if ink.any() else 0.0
 
 
-@pytest.fixture(scope="module")
-def measured(real_items, real_embeddings, tmp_path_factory):
-    """The pool (originals + variants) as the loader would record it, and its judged pairs."""
-    from helpers.realdata import embed_paths
+def build_pool(real_items, folder: Path) -> pd.DataFrame:
+    """Originals, their copies, recolours and planted variants, as the loader records them.
 
-    folder = tmp_path_factory.mktemp("variants")
+    The other stamp of a planted variant is drawn from the same category (another source).
+    """
     group = {sha: g for g, sha in enumerate(dict.fromkeys(it.sha256 for it in real_items))}
     rows = [{"path": it.path, "src": k, "kind": "original", "category": it.category,
              "group": group[it.sha256]} for k, it in enumerate(real_items)]
+    by_category: dict[str, list[int]] = {}
+    for k, it in enumerate(real_items):
+        by_category.setdefault(it.category, []).append(k)
     for k, it in enumerate(real_items):
         img = Image.open(it.path)
         img.load()
@@ -145,6 +189,15 @@ def measured(real_items, real_embeddings, tmp_path_factory):
             if path is not None:
                 rows.append({"path": str(path), "src": k, "kind": kind,
                              "category": it.category, "group": group[it.sha256]})
+        others = [o for o in by_category[it.category]
+                  if group[real_items[o].sha256] != group[it.sha256]] or \
+            [o for o in range(len(real_items)) if group[real_items[o].sha256] != group[it.sha256]]
+        for n, kind in enumerate(PLANTED):
+            rng = np.random.default_rng([k, 10 + n])
+            other = Image.open(real_items[others[rng.integers(len(others))]].path)
+            path = plant_variant(img, kind, other, rng, folder / f"{k:04d}")
+            rows.append({"path": str(path), "src": k, "kind": kind, "category": it.category,
+                         "group": group[it.sha256]})
     pool = pd.DataFrame(rows)
     decoded = [open_rgb(p, draft_size=INSPECT_SIZE).image for p in pool["path"]]
     pool["id"] = [f"r{i}" for i in range(len(pool))]
@@ -153,11 +206,39 @@ def measured(real_items, real_embeddings, tmp_path_factory):
     first = {src: i for i, src in enumerate(pool["src"]) if pool["kind"][i] == "original"}
     pool["changed"] = [changed_share(decoded[first[s]], decoded[i]) if k in RECOLOURS else 0.0
                        for i, (s, k) in enumerate(zip(pool["src"], pool["kind"]))]
+    return pool
+
+
+@pytest.fixture(scope="module")
+def measured(real_items, real_embeddings, tmp_path_factory):
+    """The pool (originals + variants) as the loader would record it, and its judged pairs.
+
+    ``new``: today's rule with the local check on the files (``filepath``); ``no_local``:
+    the same rule without it; ``today``: cosine and pHash alone, before colour.
+    """
+    from helpers.realdata import embed_paths
+
+    pool = build_pool(real_items, tmp_path_factory.mktemp("variants"))
     variants = embed_paths(pool["path"][len(real_items):].tolist(),
                            Path(os.environ["WORKBENCH_CACHE_DIR"]))
     x = np.vstack([real_embeddings, variants]).astype(np.float32)
-    return pool, x, {"new": near_duplicate_pairs(pool, x, DedupConfig()),
-                     "today": near_duplicate_pairs(pool, x, DedupConfig(color_max=None))}
+    return pool, x, judged(pool, x)
+
+
+def judged(pool: pd.DataFrame, x: np.ndarray) -> dict[str, pd.DataFrame]:
+    files = pool.assign(filepath=pool["path"])
+    start = time.perf_counter()
+    new = near_duplicate_pairs(files, x, DedupConfig())
+    seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    no_local = near_duplicate_pairs(pool, x, DedupConfig())
+    base = time.perf_counter() - start
+    checked = len(no_local[no_local["verdict"] == "duplicate"])
+    print(f"\nnear_duplicate_pairs on {len(pool)} images: {base:.1f} s without the local "
+          f"check, {seconds:.1f} s with it ({checked} pairs checked on their files: "
+          f"{1000 * (seconds - base) / max(checked, 1):.1f} ms per pair)")
+    return {"new": new, "no_local": no_local,
+            "today": near_duplicate_pairs(pool, x, DedupConfig(color_max=None))}
 
 
 def evaluated(pool: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
@@ -169,7 +250,7 @@ def evaluated(pool: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
         o = orig[src[orig] == src[i]][0]
         if kind[i] in COPIES:
             rows.append((o, i, kind[i], True))
-        elif pool["changed"][i] >= 0.10:  # a real recolour
+        elif kind[i] in PLANTED or pool["changed"][i] >= 0.10:  # a variant, a real recolour
             rows.append((o, i, kind[i], False))
     category = pool["category"].to_numpy()
     for a_pos, a in enumerate(orig):
@@ -188,19 +269,24 @@ def evaluated(pool: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
 def figures(table: pd.DataFrame) -> dict:
     dup = table["verdict"] == "duplicate"
     copies = table[table["type"].isin(COPIES)]
+    planted = table[table["type"].isin(PLANTED)]
     tp, fp = int((dup & table["copy"]).sum()), int((dup & ~table["copy"]).sum())
     return {"recall": float((copies["verdict"] == "duplicate").mean()),
             "precision": tp / max(tp + fp, 1), "declared": tp + fp, "false": fp,
             "recall_by_kind": copies.groupby("type")["verdict"].apply(
                 lambda v: round(float((v == "duplicate").mean()), 3)).to_dict(),
             "false_by_type": dict(Counter(table["type"][dup & ~table["copy"]])),
-            "review_by_type": dict(Counter(table["type"][table["verdict"] == "review"]))}
+            "review_by_type": dict(Counter(table["type"][table["verdict"] == "review"])),
+            "variants_kept": float((planted["verdict"] != "duplicate").mean()),
+            "variants_kept_by_kind": planted.groupby("type")["verdict"].apply(
+                lambda v: round(float((v != "duplicate").mean()), 3)).to_dict()}
 
 
 def report(name: str, f: dict) -> None:
     print(f"\n{name}: copy recall {f['recall']:.2%} {f['recall_by_kind']}; precision "
           f"{f['precision']:.2%} ({f['false']} false of {f['declared']} declared pairs: "
-          f"{f['false_by_type']}); grey zone (review, kept): {f['review_by_type']}")
+          f"{f['false_by_type']}); grey zone (review, kept): {f['review_by_type']}; planted "
+          f"variants kept or reviewed {f['variants_kept']:.2%} {f['variants_kept_by_kind']}")
 
 
 def pool_report(pool: pd.DataFrame, pairs: pd.DataFrame) -> float:
@@ -208,13 +294,15 @@ def pool_report(pool: pd.DataFrame, pairs: pd.DataFrame) -> float:
     dup = pairs[pairs["verdict"] == "duplicate"]
     group = pool["group"].to_numpy()
     # A "recolour" that changed (almost) nothing, a grey stamp's hue rotated, is a copy.
-    recolour = (pool["kind"].isin(RECOLOURS) & (pool["changed"] >= 0.10)).to_numpy()
+    recolour = (pool["kind"].isin(PLANTED)
+                | (pool["kind"].isin(RECOLOURS) & (pool["changed"] >= 0.10))).to_numpy()
     same = group[dup["i"]] == group[dup["j"]]
     copies = same & ~recolour[dup["i"]] & ~recolour[dup["j"]]
     review = pairs[pairs["verdict"] == "review"]
     print(f"every pair in the pool of {len(pool)}: {len(dup)} declared duplicates, "
           f"{int(copies.sum())} of them between copies of one stamp ({copies.mean():.2%}); "
-          f"{int((same & ~copies).sum())} join a recolour to its stamp or its copies, "
+          f"{int((same & ~copies).sum())} join a recolour or a planted variant to its stamp or "
+          f"its copies, "
           f"{int((~same).sum())} join two different stamps or their variants; {len(review)} "
           f"pairs to review, {int(review['why'].str.startswith('mirror').sum())} of them "
           "mirror images")
@@ -236,8 +324,14 @@ def test_copies_found_recolours_and_other_stamps_kept(measured):
     for half in ("even", "odd"):
         report(f"{half} stamps only{' (thresholds chosen here)' if half == 'even' else ''}",
                figures(table[table["half"] == half]))
+    report("without the local check on the files",
+           figures(evaluated(pool, pairs["no_local"])))
     report("today's rule (cosine >= 0.95, pHash <= 12, no colour)",
            figures(evaluated(pool, pairs["today"])))
     pool_report(pool, pairs["new"])
+    local = pairs["new"]["local"].dropna()
+    print(f"local check: {len(local)} pairs compared on their files; verdicts "
+          f"{dict(Counter(pairs['new']['verdict']))}")
     assert whole["recall"] >= 0.95, whole
     assert whole["precision"] >= 0.98, whole
+    assert whole["variants_kept"] >= 0.95, whole

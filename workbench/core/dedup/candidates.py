@@ -11,7 +11,10 @@ the embedding cosine, the 64-bit pHash (``phash``) and the colour signature
 (``color_signature``, :mod:`workbench.core.pixels.color`). A pair is a duplicate only when the
 structure (pHash or embedding) *and* the colours agree; recolours and mirror images go
 to a review list instead, and are kept. Pairs without colour signatures are judged as
-before colour existed: cosine and pHash (see :class:`DedupConfig`).
+before colour existed: cosine and pHash (see :class:`DedupConfig`). Where the records
+carry a ``filepath``, the few pairs judged duplicates are then compared on their files
+(:mod:`workbench.core.dedup.variants`): a template variant, the same frame with one
+local part changed, is kept.
 
 Pure numpy/scipy/faiss: no FiftyOne.
 """
@@ -38,12 +41,14 @@ from .rules import (
 from ..neighbours.embeddings import check_embeddings
 from ..neighbours.faiss_index import spherical_kmeans
 
-__all__ = ["COLOR_COLUMN", "METHODS", "DedupConfig", "choose_keepers", "documentation_score",
-           "duplicate_groups", "exact_duplicate_pairs", "find_near_duplicates",
+__all__ = ["COLOR_COLUMN", "METHODS", "PATH_COLUMN", "DedupConfig", "choose_keepers",
+           "documentation_score", "duplicate_groups", "exact_duplicate_pairs", "find_near_duplicates",
            "near_duplicate_pairs", "resolution", "resolve_duplicates"]
 
 #: The records column that holds colour signatures (one per record, or missing).
 COLOR_COLUMN = "color_signature"
+#: The records column that holds each image's file, for the local check.
+PATH_COLUMN = "filepath"
 
 #: Up to this many points, ``n_clusters="auto"`` compares all pairs (exact and fast).
 _BRUTE_MAX = 5000
@@ -230,13 +235,17 @@ def near_duplicate_pairs(records: pd.DataFrame, embeddings: np.ndarray,
     (:func:`find_near_duplicates`); each is judged by
     :func:`~workbench.core.dedup.rules.judge_pairs` from the ``phash`` and
     ``color_signature`` columns where ``records`` has them (see :class:`DedupConfig`).
+    With a ``filepath`` column (and :attr:`DedupConfig.local_check`), each pair judged
+    ``duplicate`` is compared on its files
+    (:func:`~workbench.core.dedup.variants.judge_variants`): a variant becomes
+    ``"variant"`` (kept), a pair near the line ``"review"``.
 
     Parameters
     ----------
     records
         One row per item, aligned with ``embeddings``; optional columns ``phash`` (hex)
         and ``color_signature`` (:func:`workbench.core.pixels.color.color_signature`, or a
-        missing value).
+        missing value), ``filepath`` (the image file, for the local check).
     embeddings
         ``(N, D)`` L2-normalised embeddings.
     config
@@ -245,10 +254,11 @@ def near_duplicate_pairs(records: pd.DataFrame, embeddings: np.ndarray,
     Returns
     -------
     pandas.DataFrame
-        One row per pair judged ``duplicate`` or ``review`` (pairs judged different are
-        left out), sorted by ``(i, j)``: ``i``, ``j`` (row indices, ``i < j``), ``cosine``,
-        ``phash`` (Hamming distance; <NA> without pHashes), ``color`` (colour distance;
-        NaN without signatures), ``verdict`` and ``why``.
+        One row per pair judged ``duplicate``, ``review`` or ``variant`` (pairs judged
+        different are left out), sorted by ``(i, j)``: ``i``, ``j`` (row indices,
+        ``i < j``), ``cosine``, ``phash`` (Hamming distance; <NA> without pHashes),
+        ``color`` (colour distance; NaN without signatures), ``local`` (worst-tile SSIM of
+        the files; NaN where not compared), ``verdict`` and ``why``.
 
     Examples
     --------
@@ -276,7 +286,13 @@ def near_duplicate_pairs(records: pd.DataFrame, embeddings: np.ndarray,
                                     np.empty(0, object), np.empty(0, object)), *kept],
                       ignore_index=True)
     pairs = pairs.drop_duplicates(["i", "j"]).sort_values(["i", "j"], kind="stable")
-    return pairs.reset_index(drop=True)
+    pairs = pairs.reset_index(drop=True)
+    pairs.insert(5, "local", np.nan)
+    if config.local_check and PATH_COLUMN in records:
+        from .variants import check_pairs
+
+        check_pairs(pairs, records[PATH_COLUMN].to_numpy(dtype=object), codes, ok_hash, config)
+    return pairs
 
 
 def _pairs_frame(i, j, cosine, dist, color, verdict, why) -> pd.DataFrame:

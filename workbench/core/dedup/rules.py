@@ -95,6 +95,21 @@ class DedupConfig:
         Pairs below this cosine (or below ``threshold`` or ``color_cosine``, if lower)
         are never compared. A small image shrunk to half size can embed far from its
         original (cosine 0.65 with the bundled model) while its pHash stays close.
+    mirrors_are_copies
+        ``False`` (default): a mirror image with agreeing colours is listed for review
+        and kept (a left arrow is not a right arrow). ``True``: it is a copy, for
+        training with flip augmentation (its files are compared flipped).
+    local_check
+        Whether a pair the signals call duplicates is also compared on its files (records
+        column ``filepath``), to tell a copy from a *variant* that keeps the frame and
+        changes a local part (:mod:`workbench.core.dedup.variants`).
+    local_size
+        Largest side, in pixels, at which the local check compares the aligned pair.
+    variant_ssim, variant_review
+        Worst-tile local SSIM below which the pair is a variant (kept, verdict
+        ``"variant"``), and below which, down to ``variant_ssim``, it is listed for
+        review. Chosen on copies and planted variants (another symbol, glyph or half)
+        of real clip art (``tests/pure/test_dedup_real.py``).
 
     Examples
     --------
@@ -116,6 +131,11 @@ class DedupConfig:
     color_cosine: float = 0.90
     crop_phash_max: int = 24
     min_cosine: float = 0.60
+    mirrors_are_copies: bool = False
+    local_check: bool = True
+    local_size: int = 128
+    variant_ssim: float = 0.50
+    variant_review: float = 0.68
 
     def __post_init__(self) -> None:
         for name in ("threshold", "color_cosine", "min_cosine"):
@@ -144,6 +164,19 @@ class DedupConfig:
             raise ValueError("DedupConfig needs 0 <= color_max <= color_review <= 1 (colour "
                              f"distances); got color_max={self.color_max}, "
                              f"color_review={self.color_review}")
+
+        for name in ("mirrors_are_copies", "local_check"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"DedupConfig.{name} must be True or False; "
+                                 f"got {getattr(self, name)!r}")
+        if isinstance(self.local_size, bool) or not isinstance(
+                self.local_size, (int, np.integer)) or not 32 <= self.local_size <= 1024:
+            raise ValueError("DedupConfig.local_size is a side in pixels, an int in "
+                             f"[32, 1024]; got {self.local_size!r}")
+        if not -1.0 <= float(self.variant_ssim) <= float(self.variant_review) <= 1.0:
+            raise ValueError("DedupConfig needs -1 <= variant_ssim <= variant_review <= 1 "
+                             f"(local SSIM); got variant_ssim={self.variant_ssim}, "
+                             f"variant_review={self.variant_review}")
 
     @property
     def radius(self) -> float:
@@ -280,4 +313,8 @@ def judge_pairs(cosine: np.ndarray, phash: np.ndarray, mirrored: np.ndarray,
                  f"{cfg.color_review}" for d in near[grey]]
     why[flipped] = [f"mirror image: pHash {p} as is, {m} mirrored; colour {d:.3f}"
                     for p, m, d in zip(phash[flipped], mirrored[flipped], near[flipped])]
+    if cfg.mirrors_are_copies:  # flip augmentation: a mirror image is a copy
+        copy = flipped & (near <= cfg.color_max)
+        verdict[copy] = "duplicate"
+        why[copy] = [w + f" <= {cfg.color_max} (mirrors are copies)" for w in why[copy]]
     return verdict, why

@@ -13,7 +13,9 @@ choose gets the reason of the first step that dropped it:
    collapse when ``dedup`` is set. One item per duplicate group stays (highest
    resolution, then best-documented rights record, then smallest id); the rest get
    ``duplicate_of:<kept id>``. Pairs in the grey zone (a slight colour difference, a
-   mirror image) stay and are listed in :attr:`Selection.review_pairs`.
+   mirror image, a local part that may differ) stay and are listed in
+   :attr:`Selection.review_pairs`; template variants (the same frame, one local part
+   changed: compared on the ``filepath`` files) stay too.
 3. **Creator cap**: at most ``creator_cap`` items per creator (``creator_cap``).
    Items without a creator are not capped.
 4. **Balance across groups**: ``cap`` and ``diverse`` water-fill per-group targets
@@ -32,7 +34,8 @@ import pandas as pd
 
 from ...schema import duplicate_reason, reason_key
 from .balance import group_rng, max_balance, quota_targets, water_fill
-from ..dedup.candidates import COLOR_COLUMN, DedupConfig, near_duplicate_pairs, resolve_duplicates
+from ..dedup.candidates import (COLOR_COLUMN, PATH_COLUMN, DedupConfig, near_duplicate_pairs,
+                               resolve_duplicates)
 from .diversity import k_center_greedy
 from ..neighbours.embeddings import check_embeddings
 from .groups import MISSING_GROUP, group_labels, resolve_groups
@@ -45,10 +48,10 @@ from .result import COUNT_COLUMNS, Selection, balance_of
 __all__ = ["MISSING_GROUP", "STRATEGIES", "DedupConfig", "RightsPolicy", "SelectConfig",
            "Selection", "group_labels", "select_balanced"]
 
-#: Columns the duplicate step reads (sha256 for exact duplicates, phash and the colour
-#: signature to judge near duplicates, the rest to choose which copy to keep).
-_DEDUP_COLUMNS = ("id", "sha256", "phash", COLOR_COLUMN, "width", "height", "creator",
-                  "source", "attribution", "license_status", "consent")
+#: Columns the duplicate step reads (sha256 for exact duplicates, phash, the colour
+#: signature and the file to judge near duplicates, the rest to choose which copy to keep).
+_DEDUP_COLUMNS = ("id", "sha256", "phash", COLOR_COLUMN, PATH_COLUMN, "width", "height",
+                  "creator", "source", "attribution", "license_status", "consent")
 
 
 def _check_n(n: object) -> int:
@@ -308,7 +311,8 @@ def _review_pairs(pairs: pd.DataFrame | None, keeper: np.ndarray, pool_ids: np.n
     rows = pairs[(pairs["verdict"] == "review") & (keeper[i] == i) & (keeper[j] == j)]
     return [{"a": str(pool_ids[r.i]), "b": str(pool_ids[r.j]), "cosine": round(float(r.cosine), 4),
              "phash": None if pd.isna(r.phash) else int(r.phash),
-             "color": None if pd.isna(r.color) else round(float(r.color), 4), "why": r.why}
+             "color": None if pd.isna(r.color) else round(float(r.color), 4),
+             "local": None if pd.isna(r.local) else round(float(r.local), 4), "why": r.why}
             for r in rows.itertuples(index=False)]
 
 
@@ -318,5 +322,7 @@ def _dedup_stats(records: pd.DataFrame, pairs: pd.DataFrame | None, n_review: in
     no_color = records[COLOR_COLUMN].isna() if COLOR_COLUMN in records else True
     fallback = 0 if pairs is None else int(
         ((pairs["verdict"] == "duplicate") & pairs["color"].isna()).sum())
-    return {"near_duplicate_review": n_review, "near_duplicate_pairs_without_color": fallback,
+    variants = 0 if pairs is None else int((pairs["verdict"] == "variant").sum())
+    return {"near_duplicate_review": n_review, "near_duplicate_variants_kept": variants,
+            "near_duplicate_pairs_without_color": fallback,
             "records_without_color": int(np.broadcast_to(no_color, len(records)).sum())}
