@@ -7,7 +7,7 @@
 SOURCE = "../sample_data"       # a folder of images, a CSV/JSONL manifest, or an HF imagefolder
 DATASET = "palette-quickstart"  # the FiftyOne dataset to create or update
 OUT = "../out/quickstart"       # where the coverage report and the export go
-BY = "style"                    # the field to balance by
+BY = None                       # the field to balance by (None: the labels, else the map's clusters)
 N = 60                          # how many images to select
 LICENSE = None                  # an SPDX licence for every image the manifest gives none
 LABELS_FROM_FOLDERS = None      # e.g. "category": each file's sub-folder becomes that field
@@ -41,6 +41,12 @@ BY, N = by.value, n.value
 explorer = wb.map_widget(ds, color_by=BY)
 explorer.show()
 
+# %% [markdown]
+# The same map as pictures: each thumbnail at its place on the map, in a cell of its own. Unlike the interactive map above, it stays in a saved, printed or rendered notebook.
+
+# %%
+wb.atlas(ds, by=BY).show()
+
 # %%
 gaps = wb.find_gaps(ds, by=BY)
 gaps.representation.plot()
@@ -59,7 +65,7 @@ wb.show_folder(export.out)
 wb.show_card(export.out)
 
 # %%
-wb.show_report(gaps.to_html(f"{OUT}/coverage.html"))
+wb.show_report(gaps.to_html(f"{OUT}/coverage.html", selection_ids=sel.ids))
 
 # %% [markdown]
 # Next: the notebooks 1 to 5 take each step in depth, and notebook 6 shows why curation matters, for teaching.

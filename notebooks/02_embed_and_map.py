@@ -52,10 +52,21 @@ color_by
 explorer = wb.map_widget(ds, color_by=color_by.value)
 explorer.show()
 
+# %% [markdown]
+# The same map as pictures: each thumbnail at its place on the map, in a cell of its own. Unlike the interactive map above, it stays in a saved, printed or rendered notebook.
+
+# %%
+wb.atlas(ds, by=color_by.value).show()
+
 # %%
 explorer.select(ds.match({"style": "mosaic"}).values("id"))
 view = explorer.to_view(ds)
 len(view)
 
 # %% [markdown]
-# To look at the same map in the FiftyOne App (served on 127.0.0.1): `session = wb.open_in_app(ds)`.
+# ## The same map in the FiftyOne App
+# In a terminal, `workbench app palette-sample` serves the App on 127.0.0.1 with the **Palette** panel beside the grid: this map (a lasso or box shows those samples in the grid), representation against targets, the clusters, the review queue and the selection (`session = wb.open_in_app(ds)` does the same from Python). The panel draws what `wb.curation_overview` returns:
+
+# %%
+overview = wb.curation_overview(ds, by=color_by.value)
+print(f"{len(overview['map']['ids'])} points coloured by {overview['map']['by']}; in a terminal: workbench app {DATASET}")

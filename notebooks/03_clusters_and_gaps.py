@@ -57,6 +57,12 @@ explorer = wb.map_widget(ds, color_by="cluster")
 explorer.show()
 
 # %% [markdown]
+# The same map as pictures: each thumbnail at its place on the map, in a cell of its own. Unlike the interactive map above, it stays in a saved, printed or rendered notebook.
+
+# %%
+wb.atlas(ds, by="cluster").show()
+
+# %% [markdown]
 # ## Quality checks
 # Blank, dark, washed-out, blurry and mostly-padding images are judged against this collection's own distribution: each threshold sits a set distance below the collection's median. Flagged images are left out of selections by default (reason `quality:<check>`); `below_resolution` and `extreme_aspect` are reported only.
 

@@ -6,7 +6,7 @@
 # %% tags=["parameters"]
 SOURCE = "../sample_data"   # the collection notebook 1 loaded (or any folder)
 DATASET = "palette-sample"  # the FiftyOne dataset
-BY = "style"                # the field to balance by
+BY = None                   # the field to balance by (None: the labels, else the map's clusters)
 N = 120                     # how many images to select
 STRATEGY = "cap"            # "cap", "quota" or "diverse"
 SEED = 0                    # the same seed gives the same selection
@@ -71,3 +71,12 @@ first = sel.ids[0]
 ds.select([first]).untag_samples("selected")
 edited = wb.sync_hand_edits(ds)
 len(edited), edited.excluded[first]
+
+# %% [markdown]
+# ## The review queue, here or in the App
+# Pairs kept for review and quality-flagged images, each with its possible decisions (keep both, drop one, not a problem). The App's Palette panel (`workbench app palette-sample`) lists the same queue; a decision made there or here is the same hand edit as above, recorded with who, when and the tool, so the next export writes it.
+
+# %%
+queue = wb.review_queue(ds)
+edited = wb.decide_review(ds, queue[0], queue[0]["decisions"][0], tool="notebook") if queue else edited
+len(queue), len(edited), queue[:1]

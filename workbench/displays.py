@@ -18,13 +18,17 @@ def map_widget(collection, color_by: str | None = "cluster",
     >>> explorer = wb.map_widget(ds, color_by="style")  # doctest: +SKIP
     >>> explorer.show()                                  # doctest: +SKIP
     """
+    from .glue.fields import CLUSTER_FIELD
     from .glue.maps import map_frame
     from .viz.mapwidget import MapExplorer
 
+    if color_by == CLUSTER_FIELD and not collection.has_sample_field(CLUSTER_FIELD):
+        from .glue.gaps import find_clusters
+
+        find_clusters(collection)
     frame = map_frame(collection, [color_by, *tooltip_fields], method)
     if color_by is not None and color_by not in frame.columns:
-        raise ValueError(f"color_by={color_by!r} is not a field of this dataset"
-                         + ("; run wb.find_clusters(ds) first" if color_by == "cluster" else ""))
+        raise ValueError(f"color_by={color_by!r} is not a field of this dataset")
     return MapExplorer(frame, color_by=color_by,
                        tooltip_fields=[f for f in tooltip_fields if f in frame.columns
                                        and f != color_by])
@@ -107,14 +111,19 @@ def field_choice(collection, value: str | None, label: str = "balance by"):
 
     Examples
     --------
+    ``value=None`` picks the collection's labels, or the map's clusters when it has none; a
+    field that does not exist or has fewer than 2 values stops with the usable ones listed.
+
     >>> by = wb.field_choice(ds, "style")   # doctest: +SKIP
     >>> by        # the control shows; in the next cell, by.value  # doctest: +SKIP
     """
-    from .glue.fields import groupable_fields
+    from .glue.fields import CLUSTER_FIELD, groupable_fields, resolve_group_field
     from .viz.controls import choice
 
-    fields = groupable_fields(collection)
-    return choice(fields, value if value in fields else None, label)
+    fields = sorted({*groupable_fields(collection), CLUSTER_FIELD})
+    # None: the labels, else the map's clusters; a field that cannot balance: a clear error.
+    value = resolve_group_field(collection, value)
+    return choice(fields, value, label)
 
 
 def targets_choice(collection, by: str, value=None, label: str = "target share per group"):
@@ -143,3 +152,49 @@ def subsets_map(collection, subsets: dict, color_by: str):
         masks[name] = [i in members for i in ids]
     return subsets_figure(frame[["x", "y"]].to_numpy(), frame[color_by].tolist(), masks,
                           f"coloured by {color_by}")
+
+
+def annotate(view, field: str = "caption", *, order: str = "doubtful",
+             annotator: str | None = None, by: str | None = None, model: str | None = None,
+             seed: int = 0, tool: str = "notebook", config=None, vocabulary=None,
+             image_px: int = 480):
+    """A notebook editor for ``field`` on the samples of ``view``; every save is recorded.
+
+    Parameters
+    ----------
+    view
+        The samples to page through (a dataset or a view).
+    field : str
+        ``caption``, ``tags``, a label field or a rights field.
+    order : {"doubtful", "cluster", "random"}
+        Most doubtful label first (the label-issue score; unlabelled first of all),
+        cluster by cluster, or random (``seed``).
+    annotator : str, optional
+        Who edits (else ``config.annotator``, else ``$WORKBENCH_ANNOTATOR``).
+    by : str, optional
+        The label field whose neighbours' labels are suggested (default ``field``, or the
+        collection's labels when editing a caption or tags).
+    tool : {"notebook", "adjudication"}
+        How the edits are recorded (``adjudication`` to settle a disagreement queue).
+
+    Examples
+    --------
+    >>> editor = wb.annotate(ds.take(40, seed=0), field="caption", order="random",
+    ...                      annotator="expert-1")   # doctest: +SKIP
+    >>> editor                                       # doctest: +SKIP
+    """
+    from .core.annotation.record import resolve_annotator
+    from .glue.annotation import edit
+    from .glue.annotation_items import editor_items
+    from .viz.annotator import Annotator
+
+    if tool not in ("notebook", "adjudication"):
+        raise ValueError(f"tool must be 'notebook' or 'adjudication'; got {tool!r}")
+    who = resolve_annotator(annotator, config)
+    data = editor_items(view, field, order=order, by=by, model=model, seed=seed,
+                        vocabulary=vocabulary)
+
+    def save(sample_id: str, value) -> None:
+        edit(view, field, {sample_id: value}, annotator=who, tool=tool)
+
+    return Annotator(data, save, image_px=image_px)

@@ -35,11 +35,17 @@ class JourneyConfig:
         Images to select. When fewer are rights-clean, all of those are taken.
     by
         Field to balance across; ``None`` uses the labels field when one is given
-        (``labels_from_folders``), else ``style``.
+        (``labels_from_folders``), else a manifest label column (``style``, ``region``,
+        ``technique``), else the map's clusters (``"cluster"``), a proxy for styles.
+        A ``by`` that does not exist or has fewer than 2 values falls back to the
+        clusters with a warning.
     formats
         Export formats, each written to ``OUT/export-<format>``.
     model
         Embedding model (see :class:`workbench.EmbedConfig`).
+    backend
+        What runs the embedding model: ``auto``, ``torch``, ``onnx`` or ``onnx-int8``
+        (see :class:`workbench.EmbedConfig`).
     seed
         Seed for the map and the selection.
     overwrite
@@ -56,6 +62,7 @@ class JourneyConfig:
     by: str | None = None
     formats: tuple[str, ...] = DEFAULT_FORMATS
     model: str = "auto"
+    backend: str = "auto"
     seed: int = 0
     overwrite: bool = True
     progress: bool = True
@@ -71,6 +78,9 @@ class JourneyConfig:
                              f"got {list(self.formats)}")
         if isinstance(self.n, bool) or not isinstance(self.n, int) or self.n < 1:
             raise ValueError(f"n must be a positive int; got {self.n!r}")
+        from .models.backends import check_backend
+
+        check_backend(self.backend)
 
 
 @dataclass
@@ -145,9 +155,6 @@ def run_journey(source: str | os.PathLike, out: str | os.PathLike, *, name: str 
 
     Raises
     ------
-    UnknownFieldError
-        ``config.by`` names a field the dataset does not have (checked right after
-        loading); the message lists the fields that exist.
     NothingSelectableError
         The rights records exclude every image; the map and the coverage report are
         written first, and the message says how to supply rights.
@@ -160,8 +167,8 @@ def run_journey(source: str | os.PathLike, out: str | os.PathLike, *, name: str 
     from .exporters import ExportConfig
     from .glue.embed import EmbedConfig, embed
     from .glue.export import export
+    from .glue.fields import resolve_group_field
     from .glue.fo import get_dataset
-    from .glue.fields import check_field
     from .glue.gaps import find_gaps
     from .glue.load import load
     from .glue.maps import compute_map
@@ -172,7 +179,7 @@ def run_journey(source: str | os.PathLike, out: str | os.PathLike, *, name: str 
     name = name or source.resolve().name
     out = Path(out).expanduser()
     res = JourneyResult(dataset=name)
-    by = config.by or labels_from_folders or "style"
+    by = config.by or labels_from_folders
 
     with res.step("load"):
         load_config = dataclasses.replace(config.load, progress=config.progress,
@@ -186,7 +193,8 @@ def run_journey(source: str | os.PathLike, out: str | os.PathLike, *, name: str 
             raise NothingToLoadError(f"no usable image in {source}: {len(rep.skipped)} "
                                      "file(s) skipped (see the load report); nothing to curate")
         ds = get_dataset(name)
-        check_field(ds, by)
+        by = resolve_group_field(ds, by, fallback=True, echo=echo)
+        res.steps["load"]["by"] = by
 
     with res.step("quality"):
         quality = check_quality(ds)
@@ -194,7 +202,8 @@ def run_journey(source: str | os.PathLike, out: str | os.PathLike, *, name: str 
         res.steps["quality"] = {"checked": len(quality.result), "flagged": quality.result.counts}
 
     with res.step("embed", f"embed (model={config.model})"):
-        emb = embed(ds, config=EmbedConfig(model=config.model, progress=config.progress))
+        emb = embed(ds, config=EmbedConfig(model=config.model, backend=config.backend,
+                                             progress=config.progress))
         echo(emb.summary())
         res.steps["embed"] = {"model": emb.model, "computed": emb.computed,
                               "cached": emb.cached, "failed": len(emb.failed)}
@@ -207,15 +216,18 @@ def run_journey(source: str | os.PathLike, out: str | os.PathLike, *, name: str 
     with res.step("gaps", f"gaps by {by}"):
         gaps = find_gaps(ds, by=by)
         echo(gaps.summary())
-        html = gaps.to_html(out / "coverage.html")
+        # Without atlases for now: they are drawn once, with the selection's, below.
+        html = gaps.to_html(out / "coverage.html", atlases=False)
         res.outputs["coverage_report"] = str(html.resolve())
         summary = gaps.to_dict()
-        res.steps["gaps"] = {key: summary[key] for key in ("groups", "clusters", "label_issues")
+        res.steps["gaps"] = {key: summary[key] for key in ("groups", "clusters", "label_issues",
+                                                           "label_issues_note")
                              if key in summary}
 
     with res.step("select", f"select {config.n} balanced by {by}"):
         eligible, why = rights_eligibility(ds, config.rights)
         if eligible == 0:
+            gaps.to_html(out / "coverage.html")  # the collection's atlas, nothing beside it
             licenses = sorted(set(ds.distinct("license")) - set(config.rights.allowed_licenses))
             raise NothingSelectableError(_rights_advice(source, why, licenses), res)
         sel = select_balanced(ds, config.n, by=by, config=SelectConfig(
@@ -225,6 +237,8 @@ def run_journey(source: str | os.PathLike, out: str | os.PathLike, *, name: str 
                  "all are selected")
         echo(sel.summary())
         res.steps["select"] = sel.summary_dict()
+        # The report again, now with the selection's atlas beside the collection's.
+        gaps.to_html(out / "coverage.html", selection_ids=list(sel.ids))
 
     with res.step("export"):
         for fmt in config.formats:

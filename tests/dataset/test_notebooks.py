@@ -108,6 +108,12 @@ def _startup_noise(nb) -> list[str]:
                                              for o in c.get("outputs", []))]
 
 
+def _atlas_pictures(nb) -> int:
+    """How many ``wb.atlas(...).show()`` cells left a PNG in the outputs (the static map)."""
+    return sum(1 for c in nb.cells if c.cell_type == "code" and "wb.atlas(" in c.source
+               for o in c.get("outputs", []) if "image/png" in o.get("data", {}))
+
+
 def _build_docs():
     import importlib.util
 
@@ -136,6 +142,8 @@ def test_notebook_runs(path, tmp_path):
     assert not errors
     noisy = _startup_noise(nb)
     assert not noisy, f"FiftyOne's MongoDB start-up notice reached the outputs of {noisy}"
+    if "map_widget(" in "".join(c.source for c in nb.cells if c.cell_type == "code"):
+        assert _atlas_pictures(nb), "a notebook showing the interactive map shows it as a picture"
     _executed.add(path.name)
     # `make docs` renders the executed notebook as one page, its pictures inline.
     page = _build_docs().render(nb, tmp_path / f"{path.stem}.html", path.stem).read_text()
@@ -184,10 +192,11 @@ def _papermill(tmp_path: Path, **parameters):
 @pytest.mark.slow
 @pytest.mark.realdata
 def test_quickstart_runs_through_papermill_on_the_real_corpus(real_corpus, tmp_path):
-    _, error = _papermill(tmp_path, SOURCE=str(real_corpus), DATASET="papermill-stamps",
+    nb, error = _papermill(tmp_path, SOURCE=str(real_corpus), DATASET="papermill-stamps",
                           BY="category", LABELS_FROM_FOLDERS="category",
                           LICENSE="GPL-2.0-or-later", ALLOW_LICENSES=["GPL-2.0-or-later"])
     assert error is None, error
+    assert _atlas_pictures(nb) == 1, "the map is in the saved notebook as a picture"
     card = (tmp_path / "out" / "export-imagefolder" / "README.md").read_text(encoding="utf-8")
     assert "GPL-2.0-or-later" in card and (tmp_path / "out" / "coverage.html").exists()
 

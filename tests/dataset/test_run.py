@@ -39,6 +39,8 @@ def _readme_run_lines(repo: Path) -> list[str]:
 def home(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     _batik(home / "pictures" / "batik")
+    for i in range(40):  # a flat folder: no sub-folders, no manifest
+        save(pattern(500 + i, (96, 80)), home / "pictures" / "flat" / f"motif-{i:02d}.jpg")
     return home
 
 
@@ -61,20 +63,24 @@ def test_every_readme_run_line_works_as_printed(repo, home):
     finally:
         import fiftyone as fo
 
-        if fo.dataset_exists("batik"):
-            fo.delete_dataset("batik")
+        for name in ("batik", "flat"):
+            if fo.dataset_exists(name):
+                fo.delete_dataset(name)
     csv_export = home / "out" / "batik-small" / "export-csv"
     assert len(list((csv_export / "images").iterdir())) == 12
 
 
-def test_an_unknown_by_field_exits_2_listing_the_fields(tmp_path, dataset_name):
+def test_an_unknown_by_field_falls_back_to_clusters_with_a_warning(tmp_path, dataset_name):
     root = _batik(tmp_path / "b")
     proc = run_cli("run", str(root), "--out", str(tmp_path / "out"), "--name", dataset_name,
                    "--labels-from-folders", "style", "--license", "CC0-1.0", "--by", "region_x",
                    "--json", "--no-progress")
-    assert proc.returncode == 2, proc.stderr
-    error = json_out(proc)["error"]
-    assert "'region_x' does not exist" in error and "style" in error and "license" in error
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    warning = next(line for line in proc.stderr.splitlines() if "'region_x'" in line)
+    assert "warning: field 'region_x' does not exist" in warning
+    assert "fields that can balance a selection: ['cluster', 'style']" in warning
+    assert "Balancing across the map's clusters instead" in warning
+    assert json_out(proc)["steps"]["select"]["by"] == ["cluster"]
 
 
 def test_without_rights_the_map_and_report_are_written_then_exit_2(tmp_path, dataset_name):

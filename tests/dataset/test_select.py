@@ -116,7 +116,7 @@ def test_hand_edits_recompute_and_rights_need_an_override(selection):
 @pytest.mark.parametrize("args,needle", [
     (("--n", "0", "--by", "style"), "n"),
     (("--n", "5000", "--by", "style"), "pool"),
-    (("--n", "10", "--by", "styel"), "available fields"),
+    (("--n", "10", "--by", "styel"), "fields that can balance a selection"),
 ])
 def test_bad_input_exits_2(selection, cli, args, needle):
     ds, _ = selection

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 #: Errors that mean "the input or the request is wrong": exit 2 with the message.
@@ -61,6 +61,34 @@ def bound(parser: argparse.ArgumentParser, *flags: str, owner: Any, field: str,
     action = parser.add_argument(*flags, default=default, help=help + shown, **kwargs)
     action.bound_to = (owner, field)
     return action
+
+
+def bound_options(parser: argparse.ArgumentParser, owner: Any, rows: Iterable[tuple]) -> None:
+    """Add one :func:`bound` option of ``owner`` per row, in order.
+
+    A row is ``(flag, field, type, help)``, with ``type`` the argparse type (or None), and
+    may end with a dict of further :meth:`~argparse.ArgumentParser.add_argument` keywords
+    (``action``, ``choices``, ``metavar``).
+    """
+    for flag, field, type_, help, *more in rows:
+        kwargs = dict(*more)
+        if type_ is not None:
+            kwargs["type"] = type_
+        bound(parser, flag, owner=owner, field=field, help=help, **kwargs)
+
+
+def embeddings_option(parser: argparse.ArgumentParser, owner: Any) -> argparse.Action:
+    """``--model``: which stored embeddings a command reads (``owner``'s ``model``)."""
+    return bound(parser, "--model", owner=owner, field="model",
+                 help="which embeddings, by model name or field (none: the latest)")
+
+
+def by_option(parser: argparse.ArgumentParser, what: str) -> argparse.Action:
+    """``--by FIELD``, left to the command to choose: ``what`` the field is for."""
+    return parser.add_argument(
+        "--by", metavar="FIELD",
+        help=f"{what} (default: the folders' labels given at load, else style, region or "
+             "technique, else the map's clusters)")
 
 
 def progress_option(parser: argparse.ArgumentParser, owner: Any) -> argparse.Action:

@@ -8,7 +8,7 @@ from ..core.maps.projection import MapConfig
 from ..core.quality.checks import CHECKS, QualityPolicy
 from ..glue.gaps import find_gaps
 from ..glue.maps import METHODS, compute_map
-from .base import CommandResult, bound
+from .base import CommandResult, bound, bound_options, by_option, embeddings_option
 
 
 def map_config(args: argparse.Namespace) -> MapConfig:
@@ -48,44 +48,39 @@ def _cmd_quality(args: argparse.Namespace) -> CommandResult:
     return CommandResult(report.to_dict(), report.summary())
 
 
-def add_embeddings_option(parser: argparse.ArgumentParser, owner) -> None:
-    bound(parser, "--model", owner=owner, field="model",
-          help="which embeddings, by model name or field (none: the latest)")
-
-
 def register(sub) -> None:
     p = sub.add_parser("map", help="2-D map of the embeddings (UMAP, or PCA preview)")
     p.add_argument("name", help="dataset name")
     bound(p, "--method", owner=compute_map, field="method", choices=list(METHODS),
           help="umap, or pca for a fast preview")
-    bound(p, "--n-neighbors", owner=MapConfig, field="n_neighbors", type=int,
-          help="UMAP neighbourhood size: larger keeps more global structure")
-    bound(p, "--min-dist", owner=MapConfig, field="min_dist", type=float,
-          help="UMAP minimum distance between points on the map")
-    bound(p, "--seed", owner=MapConfig, field="seed", type=int,
-          help="random seed: the same seed gives the same map")
-    add_embeddings_option(p, compute_map)
+    bound_options(p, MapConfig, [
+        ("--n-neighbors", "n_neighbors", int,
+         "UMAP neighbourhood size: larger keeps more global structure"),
+        ("--min-dist", "min_dist", float, "UMAP minimum distance between points on the map"),
+        ("--seed", "seed", int, "random seed: the same seed gives the same map")])
+    embeddings_option(p, compute_map)
     p.set_defaults(func=_cmd_map)
 
     p = sub.add_parser("gaps", help="representation, creator concentration, clusters, probes")
     p.add_argument("name", help="dataset name")
-    p.add_argument("--by", required=True, metavar="FIELD", help="metadata field to group by")
+    by_option(p, "metadata field to group by")
     p.add_argument("--targets", metavar="F",
                    help="target shares: a JSON object {value: share} or a CSV value,target")
     p.add_argument("--concepts", metavar="F", help="text file, one concept per line (needs CLIP)")
     p.add_argument("--html", metavar="F", help="write the HTML coverage report here")
     bound(p, "--no-clusters", owner=find_gaps, field="clusters", action="store_false",
           help="skip clustering")
-    add_embeddings_option(p, find_gaps)
+    embeddings_option(p, find_gaps)
     p.set_defaults(func=_cmd_gaps)
 
     p = sub.add_parser("quality", help="blank, dark, washed out, blurry, padded, small or "
                                        "extreme-aspect images, judged against the collection")
     p.add_argument("name", help="dataset name")
-    bound(p, "--resolution", owner=QualityPolicy, field="resolution", type=int,
-          help="training resolution: smaller images are flagged below_resolution")
-    bound(p, "--max-aspect", owner=QualityPolicy, field="max_aspect", type=float,
-          help="long side / short side above which an image is flagged extreme_aspect")
+    bound_options(p, QualityPolicy, [
+        ("--resolution", "resolution", int,
+         "training resolution: smaller images are flagged below_resolution"),
+        ("--max-aspect", "max_aspect", float,
+         "long side / short side above which an image is flagged extreme_aspect")])
     p.add_argument("--exclude", nargs="*", choices=list(CHECKS), metavar="CHECK",
                    help="checks whose flag excludes an image from selection (default: "
                         f"{' '.join(QualityPolicy().exclude)}; any of {', '.join(CHECKS)})")

@@ -18,7 +18,7 @@ def journey_config(args: argparse.Namespace) -> JourneyConfig:
     from ..glue.load import LoadConfig
 
     return JourneyConfig(n=args.n, by=args.by, formats=tuple(args.format or DEFAULT_FORMATS),
-                         model=args.model, seed=args.seed, overwrite=args.overwrite,
+                         model=args.model, backend=args.backend, seed=args.seed, overwrite=args.overwrite,
                          progress=args.progress, load=LoadConfig(**rights_values(args)),
                          rights=rights_policy(args))
 
@@ -47,7 +47,8 @@ def register(sub) -> None:
     bound(p, "--n", owner=JourneyConfig, field="n", type=positive_int,
           help="images to select (all rights-clean ones when there are fewer)")
     bound(p, "--by", owner=JourneyConfig, field="by", metavar="FIELD",
-          help="field to balance across (none: the --labels-from-folders field, else style)")
+          help="field to balance across (none: the --labels-from-folders field, else a label "
+               "column (style, region, technique), else the map's clusters)")
     # Repeatable; no argparse default, so that a given --format replaces the defaults.
     p.add_argument("--format", action="append", choices=list(EXPORT_FORMATS),
                    help=f"export format, repeatable (default: {' and '.join(DEFAULT_FORMATS)})")

@@ -8,7 +8,7 @@ from ..core.dedup.candidates import DedupConfig
 from ..core.rights.policy import RightsPolicy
 from ..core.selection.select import STRATEGIES, SelectConfig
 from ..glue.select import select_balanced
-from .base import CommandResult, bound, positive_int
+from .base import CommandResult, bound, bound_options, by_option, embeddings_option, positive_int
 
 
 def rights_policy(args: argparse.Namespace) -> RightsPolicy:
@@ -24,7 +24,8 @@ def add_rights_policy_options(parser: argparse.ArgumentParser) -> None:
 
 def select_config(args: argparse.Namespace) -> SelectConfig:
     """The :class:`SelectConfig` the options describe."""
-    dedup = None if args.no_dedup else DedupConfig(threshold=args.threshold)
+    dedup = None if args.no_dedup else DedupConfig(threshold=args.threshold,
+                                                   mirrors_are_copies=args.mirrors_are_copies)
     quality = () if args.keep_quality_flagged else SelectConfig().exclude_quality
     return SelectConfig(strategy=args.strategy, seed=args.seed, creator_cap=args.creator_cap,
                         dedup=dedup, rights=rights_policy(args), exclude_quality=quality)
@@ -46,17 +47,22 @@ def _cmd_select(args: argparse.Namespace) -> CommandResult:
 
 
 def add_balance_options(parser: argparse.ArgumentParser) -> None:
-    """``--strategy``, ``--seed``, ``--creator-cap``, ``--dedup-threshold``, ``--no-dedup``,
-    ``--keep-quality-flagged``."""
-    bound(parser, "--strategy", owner=SelectConfig, field="strategy", choices=list(STRATEGIES),
-          help="cap: even caps, random picks; diverse: even caps, spread-out picks; quota")
-    bound(parser, "--seed", owner=SelectConfig, field="seed", type=int,
-          help="random seed, recorded with the selection")
-    bound(parser, "--creator-cap", owner=SelectConfig, field="creator_cap", type=float,
-          help="at most this many images per creator: a fraction of N (< 1) or a count")
-    bound(parser, "--dedup-threshold", owner=DedupConfig, field="threshold", type=float,
-          help="for images without a colour signature (loaded by an older version): "
-               "embedding cosine at or above which two may be near duplicates")
+    """``--strategy``, ``--seed``, ``--creator-cap``, ``--dedup-threshold``,
+    ``--mirrors-are-copies``, ``--no-dedup``, ``--keep-quality-flagged``."""
+    bound_options(parser, SelectConfig, [
+        ("--strategy", "strategy", None,
+         "cap: even caps, random picks; diverse: even caps, spread-out picks; quota",
+         {"choices": list(STRATEGIES)}),
+        ("--seed", "seed", int, "random seed, recorded with the selection"),
+        ("--creator-cap", "creator_cap", float,
+         "at most this many images per creator: a fraction of N (< 1) or a count")])
+    bound_options(parser, DedupConfig, [
+        ("--dedup-threshold", "threshold", float,
+         ("for images without a colour signature (loaded by an older version): "
+          "embedding cosine at or above which two may be near duplicates")),
+        ("--mirrors-are-copies", "mirrors_are_copies", None,
+         ("count a mirror image as a copy (for training with flip augmentation); by "
+          "default mirror pairs are kept and listed for review"), {"action": "store_true"})])
     parser.add_argument("--no-dedup", action="store_true",
                         help="skip near-duplicate removal (exact copies still collapse)")
     parser.add_argument("--keep-quality-flagged", action="store_true",
@@ -68,13 +74,12 @@ def register(sub) -> None:
     p = sub.add_parser("select", help="balanced, deduplicated, rights-clean subset")
     p.add_argument("name", help="dataset name")
     p.add_argument("--n", type=positive_int, required=True, help="how many images to select")
-    p.add_argument("--by", required=True, metavar="FIELD", help="field to balance across")
+    by_option(p, "field to balance across")
     add_balance_options(p)
     add_rights_policy_options(p)
     bound(p, "--tag", owner=select_balanced, field="tag",
           help="tag (and saved view) that holds the selection")
-    bound(p, "--model", owner=select_balanced, field="model",
-          help="which embeddings, by model name or field (none: the latest)")
+    embeddings_option(p, select_balanced)
     p.add_argument("--optout", metavar="F",
                    help="opt-out registry to apply (default: the one given at load)")
     p.set_defaults(func=_cmd_select)

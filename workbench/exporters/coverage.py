@@ -7,8 +7,11 @@ dataset.
 
 from __future__ import annotations
 
+import base64
 import html
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +25,51 @@ h1{font-size:24px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd
 table{border-collapse:collapse;margin:8px 0}td,th{padding:3px 10px;border-bottom:1px solid #eee;
 text-align:left}th{background:#f6f6f6}.under{color:#b35900;font-weight:600}
 .over{color:#a00;font-weight:600}.ok{color:#287a28}.maps img{max-width:49%}
-.note{color:#555;font-size:12px}
+.note{color:#555;font-size:12px}.atlas{display:flex;gap:12px;align-items:flex-start}
+.atlas figure{margin:0;flex:1}.atlas img,.cluster-atlas img{max-width:100%;border:1px solid #ddd}
+.cluster-atlas img{max-width:480px}figcaption{font-size:12px;color:#555}
 """
+
+
+@dataclass(frozen=True)
+class ReportAtlases:
+    """Atlas images for the report (PNG or JPEG bytes), drawn by the glue.
+
+    ``whole``: the collection; ``selection``: a selection of it, shown beside it (before /
+    after selection); ``clusters``: a small atlas per cluster (cluster -> image).
+    """
+
+    whole: bytes | None = None
+    selection: bytes | None = None
+    selection_label: str = "the selection"
+    selection_size: int = 0
+    clusters: Mapping[object, bytes] = field(default_factory=dict)
+
+
+def image_data_uri(data: bytes) -> str:
+    """PNG or JPEG bytes as a data URI (the format read from the bytes themselves)."""
+    mime = "image/png" if data[:8] == b"\x89PNG\r\n\x1a\n" else "image/jpeg"
+    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+
+
+def _atlas_section(atlases: ReportAtlases, samples: int) -> str:
+    """The whole collection's atlas, and beside it the selection's: before / after."""
+    figures = []
+    if atlases.whole:
+        figures.append(f'<figure><img alt="atlas of the collection" '
+                       f'src="{image_data_uri(atlases.whole)}"><figcaption>before selection: '
+                       f"the collection ({samples} images)</figcaption></figure>")
+    if atlases.selection:
+        figures.append(f'<figure><img alt="atlas of the selection" '
+                       f'src="{image_data_uri(atlases.selection)}"><figcaption>after '
+                       f"selection: {html.escape(atlases.selection_label)} "
+                       f"({atlases.selection_size} images)</figcaption></figure>")
+    if not figures:
+        return ""
+    title = "Atlas: before / after selection" if atlases.selection else "Atlas"
+    return (f"<h2>{title}</h2><p class=note>Thumbnails placed on the map, each in a cell of "
+            "its own (a sample stratified by cluster when there are many), framed by "
+            "cluster.</p><div class=atlas>" + "".join(figures) + "</div>")
 
 
 def map_figure(coords: np.ndarray, labels, title: str, names: dict | None = None):
@@ -102,8 +148,12 @@ def _quality_section(quality: dict, id_to_path: dict[str, str]) -> str:
     return "".join(parts)
 
 
-def write_report(gaps, path: str | Path) -> Path:
-    """Write the coverage report for a :class:`~workbench.glue.gaps.Gaps` result."""
+def write_report(gaps, path: str | Path, atlases: ReportAtlases | None = None) -> Path:
+    """Write the coverage report for a :class:`~workbench.glue.gaps.Gaps` result.
+
+    ``atlases`` (drawn by the glue) adds the collection's atlas beside the selection's,
+    and shows each cluster as a small atlas instead of a strip of its typical images.
+    """
     path = Path(path)
     id_to_path = gaps.filepaths
     parts = [f"<h1>Coverage report: {html.escape(gaps.dataset)}</h1>",
@@ -124,6 +174,8 @@ def write_report(gaps, path: str | Path) -> Path:
             f"<p class=note>{gaps.map.points_field} ({html.escape(str(gaps.map.config))})</p>")
     else:
         parts.append(f"<h2>Map</h2><p class=note>{html.escape(gaps.map_note or '')}</p>")
+    if atlases is not None:
+        parts.append(_atlas_section(atlases, gaps.samples))
 
     fig, ax = new_figure(7, 0.35 * len(gaps.table) + 1.2)
     gaps.representation.plot(ax=ax)
@@ -138,11 +190,18 @@ def write_report(gaps, path: str | Path) -> Path:
     if gaps.clusters is not None:
         parts.append(f"<h2>Clusters ({gaps.clusters.k}, {gaps.clusters.method}, "
                      f"seed {gaps.clusters.seed})</h2>")
+        small = atlases.clusters if atlases is not None else {}
         for row in gaps.clusters.table.itertuples(index=False):
+            title = (f"cluster {row.cluster}: {row.name} [{_source(row.name_source)}]"
+                     f" — {row.size} images ({row.share:.1%})")
+            if row.cluster in small:
+                parts.append(f'<div class=cluster-atlas><div style="font:bold 12px sans-serif;'
+                             f'margin-top:6px">{html.escape(title)}</div><img alt="atlas of '
+                             f'cluster {row.cluster}" src="{image_data_uri(small[row.cluster])}">'
+                             "</div>")
+                continue
             paths = [id_to_path[i] for i in row.medoid_ids if i in id_to_path]
-            parts.append(strip_html(paths, size=80, title=(
-                f"cluster {row.cluster}: {row.name} [{_source(row.name_source)}]"
-                f" — {row.size} images ({row.share:.1%})")))
+            parts.append(strip_html(paths, size=80, title=title))
 
     if gaps.probe_note:
         parts.append(f"<h2>Concept probes</h2><p>{html.escape(gaps.probe_note)}</p>")
@@ -157,6 +216,8 @@ def write_report(gaps, path: str | Path) -> Path:
         parts.append(_quality_section(gaps.quality, id_to_path))
     if gaps.label_issues is not None:
         parts.append(_label_section(gaps.label_issues))
+    elif gaps.label_note:
+        parts.append(f"<h2>Label issues</h2><p class=note>{html.escape(gaps.label_note)}</p>")
 
     extra = []
     if gaps.outliers is not None:

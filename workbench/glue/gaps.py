@@ -18,10 +18,8 @@ from ..core.maps.clustering import ClusterConfig
 from ..core.maps.gaps import Representation
 from . import state
 from .embed import embedder_for_field, get_embeddings
-from .fields import check_field
+from .fields import CLUSTER_FIELD, field_values, resolve_group_field
 from .fo import usable
-
-CLUSTER_FIELD = "cluster"
 
 
 @dataclass
@@ -126,6 +124,7 @@ class Gaps:
     map_note: str | None = None
     quality: dict | None = None
     label_issues: object | None = None
+    label_note: str | None = None
     clusters: Clusters | None = None
     probes: pd.DataFrame | None = None
     probe_note: str | None = None
@@ -160,6 +159,8 @@ class Gaps:
                               "flagged": self.quality["counts"]}
         if self.label_issues is not None:
             out["label_issues"] = self.label_issues.to_dict()
+        if self.label_note:
+            out["label_issues_note"] = self.label_note
         if self.sparse is not None:
             out["sparse_regions"] = len(self.sparse)
         return out
@@ -183,11 +184,19 @@ class Gaps:
                          f"{missing or 'none'}")
         return "\n".join(lines)
 
-    def to_html(self, path: str | Path) -> Path:
-        """Write the self-contained HTML coverage report; returns its path."""
-        from ..exporters.coverage import write_report
+    def to_html(self, path: str | Path, *, selection_ids: Sequence[str] | None = None,
+                tag: str | None = None, atlases: bool = True) -> Path:
+        """Write the self-contained HTML coverage report; returns its path.
 
-        return write_report(self, path)
+        With a map, it shows the collection's atlas (beside the atlas of the selection:
+        ``selection_ids``, or the samples tagged ``tag``) and a small atlas per cluster;
+        ``atlases=False`` leaves them out.
+        """
+        from ..exporters.coverage import write_report
+        from .atlas import report_atlases
+
+        extra = report_atlases(self, selection_ids=selection_ids, tag=tag) if atlases else None
+        return write_report(self, path, atlases=extra)
 
 
 def _quality_overview(collection, examples: int = 8) -> dict | None:
@@ -215,11 +224,19 @@ def read_concepts(path: str | Path) -> list[str]:
     return concepts
 
 
-def find_gaps(collection, by: str, *, targets: Mapping[str, float] | str | Path | None = None,
+def find_gaps(collection, by: str | None = None, *,
+              targets: Mapping[str, float] | str | Path | None = None,
               concepts: Sequence[str] | str | Path | None = None, clusters: bool = True,
-              cluster_config: ClusterConfig = ClusterConfig(), model: str | None = None) -> Gaps:
+              cluster_config: ClusterConfig = ClusterConfig(), model: str | None = None,
+              echo=None) -> Gaps:
     """Representation by ``by`` against targets, creator concentration, named clusters,
     concept probes (CLIP only), outliers, sparse map regions and tiny clusters.
+
+    With ``by=None`` the collection's labels are used (the folders' labels given at load,
+    else ``style``, ``region`` or ``technique``); a collection without labels is grouped
+    by the map's clusters (``by="cluster"``, named in every table), and the
+    representation's notes say so. Label issues are then not looked for: there is no
+    label to check.
 
     Examples
     --------
@@ -230,10 +247,16 @@ def find_gaps(collection, by: str, *, targets: Mapping[str, float] | str | Path 
     from ..core.maps import density
     from ..core.maps.gaps import concept_probes, creator_concentration, representation
 
-    check_field(collection, by)
+    notes: list[str] = []
+    by = resolve_group_field(collection, by, echo=notes.append)
+    found_clusters = None
+    if by == CLUSTER_FIELD:
+        found_clusters = find_clusters(collection, config=cluster_config, model=model)
     view = usable(collection)
-    sample_ids, filepaths, values = view.values(["id", "filepath", by])
+    sample_ids, filepaths = view.values(["id", "filepath"])
+    values = field_values(view, by)
     rep = representation(values, targets)
+    rep.notes[:0] = notes
     creators = creator_concentration(values, view.values("creator")) \
         if collection.has_sample_field("creator") else pd.DataFrame()
     gaps = Gaps(dataset=state.dataset_of(collection).name, by=by, representation=rep,
@@ -255,11 +278,16 @@ def find_gaps(collection, by: str, *, targets: Mapping[str, float] | str | Path 
         if concepts is not None or clusters:
             raise
         return gaps
-    from .labels import find_label_issues
+    if by == CLUSTER_FIELD:
+        gaps.label_note = ("no label to check: the groups are the map's clusters, so label "
+                           "issues were not looked for")
+    else:
+        from .labels import find_label_issues
 
-    gaps.label_issues = find_label_issues(collection, by, model=model)
-    if clusters:
-        gaps.clusters = find_clusters(collection, config=cluster_config, model=model)
+        gaps.label_issues = find_label_issues(collection, by, model=model)
+    if clusters or found_clusters is not None:
+        gaps.clusters = found_clusters or find_clusters(collection, config=cluster_config,
+                                                        model=model)
         gaps.tiny = density.tiny_clusters(gaps.clusters.labels)
         gaps.outliers = density.outliers(X).assign(id=ids)
     if concepts is not None:

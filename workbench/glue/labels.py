@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.labels.label_issues import LabelIssues
+from ..errors import UnknownFieldError
 from .embed import get_embeddings
-from .fields import check_field
+from .fields import CLUSTER_FIELD, check_field, distinct_count, usable_group_fields
 
 
 @dataclass
@@ -78,6 +79,11 @@ def find_label_issues(collection, field: str, *, k: int = 30, model: str | None 
     from ..core.labels.label_issues import find_label_issues as core_find
 
     check_field(collection, field)
+    if field == CLUSTER_FIELD or distinct_count(collection, field) < 2:
+        raise UnknownFieldError(
+            f"no label to check in {field!r}: label issues need a field a person filled "
+            f"with at least 2 values; fields that can serve: "
+            f"{[f for f in usable_group_fields(collection) if f != CLUSTER_FIELD]}")
     ids, X, _ = get_embeddings(collection, model)
     view = collection.select(ids, ordered=True)
     labels, paths = view.values([field, "filepath"])

@@ -16,7 +16,7 @@ from ..schema import RIGHTS_FIELDS
 from . import state
 from .embed import get_embeddings
 from .fo import usable
-from .fields import check_field
+from .fields import CLUSTER_FIELD, field_values, resolve_group_field
 
 DEFAULT_TAG = "selected"
 #: The fields the selection reads besides the grouping fields.
@@ -45,7 +45,10 @@ def _records(collection, by: Sequence[str]) -> pd.DataFrame:
     view = usable(collection)
     fields = ["id", *dict.fromkeys(f for f in (*_RECORD_FIELDS, *by)
                                    if collection.has_sample_field(f))]
-    return pd.DataFrame(dict(zip(fields, view.values(fields))))
+    records = pd.DataFrame(dict(zip(fields, view.values(fields))))
+    if CLUSTER_FIELD in by and CLUSTER_FIELD in records:  # groups named by cluster name
+        records[CLUSTER_FIELD] = field_values(view, CLUSTER_FIELD)
+    return records
 
 
 def rights_eligibility(collection, policy=None) -> tuple[int, dict[str, int]]:
@@ -83,10 +86,16 @@ def _aligned_embeddings(collection, ids: list[str], model: str | None) -> np.nda
     return X[[pos[i] for i in ids]]
 
 
-def select_balanced(collection, n: int, by: str | Sequence[str] = "style", *,
+def select_balanced(collection, n: int, by: str | Sequence[str] | None = None, *,
                     config: SelectConfig = SelectConfig(), model: str | None = None,
-                    tag: str = DEFAULT_TAG, optout: str | None = None) -> Selection:
+                    tag: str = DEFAULT_TAG, optout: str | None = None, echo=None) -> Selection:
     """Select ``n`` samples balanced by ``by``: rights-clean, deduplicated, reproducible.
+
+    With ``by=None`` the collection's labels are used (the folders' labels given at load,
+    else ``style``, ``region`` or ``technique``); a collection without labels is balanced
+    across the map's clusters (``by="cluster"``, computed first if need be, each group
+    named by its cluster's name), a proxy for styles. ``echo`` (e.g. ``print``) gets the
+    line that says so, which the selection's summary repeats.
 
     The pipeline order is fixed: rights filter, quality (blank, dark, washed-out and
     blurry images, judged against the collection; checked first if it never was),
@@ -103,10 +112,19 @@ def select_balanced(collection, n: int, by: str | Sequence[str] = "style", *,
     >>> sel.balance_before, sel.balance_after                     # doctest: +SKIP
     """
     from ..core.selection.select import select_balanced as core_select
+    from .annotation import sync_outside_edits  # edits made in the App, recorded first
 
+    sync_outside_edits(collection)
+    notes: list[str] = []
+    by = resolve_group_field(collection, by, echo=notes.append)
+    for line in notes if echo is not None else ():
+        echo(line)
     fields = [by] if isinstance(by, str) else list(by)
-    for f in fields:
-        check_field(collection, f)
+    if CLUSTER_FIELD in fields and (not collection.has_sample_field(CLUSTER_FIELD)
+                                    or state.cluster_run(collection) is None):
+        from .gaps import find_clusters
+
+        find_clusters(collection, model=model)
     from ..core.rights.optout import mark_opted_out
 
     if config.exclude_quality:
@@ -119,6 +137,8 @@ def select_balanced(collection, n: int, by: str | Sequence[str] = "style", *,
     selection = core_select(records, X, n, by=by, config=config)
     selection.params["optout_registry"] = {"matched_since_load": matched,
                                            "removed": sum(matched.values())}
+    if notes:
+        selection.params["notes"] = notes
     save_selection(collection, selection, tag)
     return selection
 

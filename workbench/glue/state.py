@@ -27,6 +27,7 @@ from ..errors import MapNotFoundError, SelectionNotFoundError
 
 _LOAD_REPORTS = "load_reports"
 _OPTOUT = "optout_registry"
+_LABELS_FIELD = "labels_field"
 _EMBEDDINGS = "embeddings"
 _LAST_EMBEDDING = "last_embedding_field"
 _MAPS = "maps"
@@ -82,6 +83,15 @@ def optout_registry(collection) -> str | None:
 
 def set_optout_registry(collection, path: str) -> None:
     _write(collection, _OPTOUT, str(path))
+
+
+def labels_field(collection) -> str | None:
+    """The field the folders' names were loaded into (``labels_from_folders``), if any."""
+    return _info(collection).get(_LABELS_FIELD)
+
+
+def set_labels_field(collection, name: str) -> None:
+    _write(collection, _LABELS_FIELD, str(name))
 
 
 # -- embeddings ------------------------------------------------------------------------

@@ -133,7 +133,7 @@ class Selection:
         where = f" (tag {tag!r}, seed {self.seed})" if tag else f" (seed {self.seed})"
         head = (f"selected {len(self.ids)}{where}; balance {self.balance_before:.3f} -> "
                 f"{self.balance_after:.3f}")
-        lines = [head, self.counts.to_string(index=False),
+        lines = [*self.params.get("notes", []), head, self.counts.to_string(index=False),
                  f"excluded by reason: {self.excluded_counts()}"]
         if self.shortfall:
             lines.append(f"quota shortfall: {dict(self.shortfall)}")
