@@ -67,6 +67,9 @@ FIELDS: tuple[FieldSpec, ...] = (
               "valid, unknown or invalid (the licence checked against SPDX)"),
     *(FieldSpec(n, "string", _LOAD, False, "descriptive field of the manifest")
       for n in DESCRIPTIVE_FIELDS),
+    FieldSpec("caption_source", "string", _LOAD, True,
+              "who gave the caption: expert (a person, through wb.edit), manifest, suggested "
+              "or template; an export ranks them in that order"),
     FieldSpec("rights_sources", "dict", _LOAD, True,
               "where each rights value came from: manifest, xmp, iptc, exif, png_text, c2pa, "
               "registry or default"),
@@ -101,6 +104,9 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("map_", "point", "workbench.glue.maps", True,
               "2-D map coordinates, one field per method (map_umap, map_pca)", pattern=True),
     FieldSpec("cluster", "int", "workbench.glue.gaps", True, "cluster label (-1: none)"),
+    FieldSpec("annotation_record", "dicts", "workbench.glue.annotation", True,
+              "every decision a person made on the sample: {field, previous, value, "
+              "annotator, time, tool, note}, oldest first"),
 )
 
 #: Fields FiftyOne itself keeps on every sample.

@@ -61,8 +61,8 @@ def test_core_holds_rooms_and_shared_helpers_only():
     core = PACKAGE_DIR / "core"
     rooms = sorted(p.name for p in core.iterdir() if p.is_dir() and p.name != "__pycache__")
     loose = sorted(p.name for p in core.glob("*.py"))
-    assert rooms == ["dedup", "intake", "labels", "maps", "neighbours", "pixels", "quality",
-                     "rights", "selection"]
+    assert rooms == ["annotation", "dedup", "intake", "labels", "maps", "neighbours", "pixels",
+                     "quality", "rights", "selection"]
     assert loose == ["__init__.py", "_aliases.py", "_threads.py", "results.py", "versions.py"]
     for room in rooms:
         doc = importlib.import_module(f"workbench.core.{room}").__doc__

@@ -118,3 +118,87 @@ def test_clip_token_limit_uses_the_bundled_tokenizer():
 def test_short_ascii_bound_holds_for_the_real_tokenizer(caption):
     assert cap_mod.surely_fits(caption, 77)
     assert cap_mod.count_tokens([caption])[0] <= len(caption) + 2
+
+
+# ------------------------------------------------------- sources, forms, file-name words
+
+def test_template_captions_drop_creator_ids_dates_and_numbers():
+    cfg = CaptionConfig(tokenizer=None)
+    rec = {"filepath": "/c/animals/acquila_architetto_franc.png", "group": "animals",
+           "creator": "Architetto Francesco Rollandin"}
+    caption, fallback = cap_mod.captions_with_fallback([rec], cfg)
+    assert fallback == [True] and caption == ["animals, acquila"]
+    # without the creator the name stays (only the creator's own words are dropped)
+    assert cap_mod.file_words(rec["filepath"]) == "acquila architetto franc"
+    assert cap_mod.file_words("heron_2021-03-04_a3f9c2e1_x7k2p9_0042.jpg") == "heron"
+    assert cap_mod.file_words("12jan2021_red-fox_DSC01234.jpg") == "red fox"
+    assert cap_mod.file_words("yen100.png") == "yen"
+    assert cap_mod.file_words("may_flowers.png") == "may flowers"  # no date near: a word
+
+
+def test_expert_caption_outranks_everything_and_sources_are_reported():
+    cfg = CaptionConfig(template="{style}", trigger="sks", tokenizer=None,
+                        prefer_sample_caption=False)
+    records = [{"style": "ink", "caption": "a heron by the river", "caption_source": "expert"},
+               {"style": "ink", "caption": "from the manifest"},  # no source: the manifest's
+               {"style": "ink", "caption": "suggested words", "caption_source": "suggested"},
+               {"style": "ink"}]
+    caps, _, sources = cap_mod.captions_with_sources(records, cfg)
+    assert caps == ["sks, a heron by the river", "sks, ink", "sks, ink", "sks, ink"]
+    assert sources == ["expert", "template", "template", "template"]
+    prefer = CaptionConfig(template="{style}", trigger="sks", tokenizer=None)
+    caps, _, sources = cap_mod.captions_with_sources(records, prefer)
+    assert sources == ["expert", "manifest", "suggested", "template"]
+    assert caps[1] == "sks, from the manifest"
+    with pytest.raises(ValueError, match="caption_source"):
+        cap_mod.captions_with_sources([{"caption": "x", "caption_source": "robot"}], prefer)
+
+
+def test_tag_captions_start_with_the_trigger_and_sentences_end_with_a_stop():
+    cfg = CaptionConfig(template="{style}, {trigger}, {technique}", trigger="plwb, style",
+                        tokenizer=None)
+    rec = {"style": "ink", "technique": "dye", "caption": "blue, plwb, style, cloth"}
+    assert render_caption(rec, cfg, "tags") == "plwb, style, blue, cloth"
+    rec.pop("caption")
+    assert render_caption(rec, cfg, "tags") == "plwb, style, ink, dye"
+    sentence = render_caption({"filepath": "/x/great_heron.png", "group": "birds",
+                               "style": "ink", "region": "Andes"},
+                              CaptionConfig(trigger="plwb", tokenizer=None), "sentence")
+    assert sentence == "plwb, a picture of great heron, birds, ink style, from Andes."
+    # a value already said is not repeated (the group equals the style here)
+    same = render_caption({"group": "ink", "style": "ink"}, CaptionConfig(tokenizer=None),
+                          "sentence")
+    assert same == "ink."
+
+
+def test_kohya_keep_tokens_cover_the_trigger():
+    from workbench.exporters.kohya import KohyaConfig, dataset_config
+
+    for trigger, keep in ((None, 0), ("plwb", 1), ("plwb, style", 2)):
+        text = dataset_config([], config=KohyaConfig(), resolution=512, mode="keep",
+                              trigger=trigger)
+        assert f"keep_tokens = {keep}" in text and 'caption_extension = ".txt"' in text
+
+
+def test_card_carries_annotation_fields_and_counts_annotators_without_ids(tmp_path):
+    import yaml
+    from helpers.export_records import fast_config, make_records
+
+    from workbench.exporters import ExportContext, export_records
+
+    records = make_records(tmp_path, {"ink": 4, "dye": 2})
+    records[0].update(caption="a heron, checked", caption_source="expert")
+    records[1].update(caption="as the manifest says")
+    ctx = ExportContext(annotators=("ann-7", "ann-9", "ann-7"), review="every caption read twice",
+                        agreement={"field": "style", "kappa": 0.8123, "items": 12,
+                                   "annotators": ["ann-7", "ann-9"]})
+    report = export_records(records, format="imagefolder", out=tmp_path / "out",
+                            config=fast_config(), context=ctx)
+    card = (report.out / "README.md").read_text(encoding="utf-8")
+    meta = yaml.safe_load(card.split("---")[1])
+    assert meta["annotations_creators"] == ["expert-generated", "found", "machine-generated"]
+    assert meta["task_categories"] == ["text-to-image"] and meta["size_categories"] == ["n<1K"]
+    assert meta["source_datasets"] == ["archive", "museum"]
+    assert "Annotators: 2 " in card and "| style | Cohen's κ | 0.812 | 12 | 2 |" in card
+    assert "Review: every caption read twice" in card
+    assert "ann-7" not in card and "ann-9" not in card  # a count, never the ids

@@ -35,8 +35,9 @@ FORMULAS = {
 }
 
 
-def expected_captions(records, cfg):
-    return {r["id"]: render_caption(r, cfg.captions) for r in records}
+def expected_captions(records, cfg, form="tags"):
+    """Tags for kohya; sentences for imagefolder and CSV (``CaptionConfig.form="auto"``)."""
+    return {r["id"]: render_caption(r, cfg.captions, form) for r in records}
 
 
 # ---------------------------------------------------------------- imagefolder
@@ -61,7 +62,7 @@ def test_imagefolder_loads_with_hf_datasets(imagefolder_export, tmp_path, monkey
     ds = datasets.load_dataset("imagefolder", data_dir=str(report.out),
                                cache_dir=str(tmp_path / "hf"))["train"]
     assert ds.num_rows == len(records) == report.images
-    want = expected_captions(records, cfg)
+    want = expected_captions(records, cfg, "sentence")
     assert sorted(ds["text"]) == sorted(want.values())
     assert dict(zip(ds["sample_id"], ds["text"])) == want
     assert want["s000"] == "plwb, a hand-drawn ink study"
@@ -153,7 +154,7 @@ def test_csv_round_trips_through_the_manifest_reader(tmp_path):
     report = export_records(records, format="csv", out=tmp_path / "out", config=cfg)
     manifest = read_manifest(report.out / "manifest.csv")
     assert not [w for w in manifest.warnings if "did you mean" in w]
-    want = expected_captions(records, cfg)
+    want = expected_captions(records, cfg, "sentence")
     by_id = {r["id"]: r for r in records}
     assert len(manifest.rows) == len(records)
     for row in manifest.rows:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..exporters.config import ExportConfig
+from ..exporters.captions import CaptionConfig
+from ..exporters.config import BALANCE_MODES, ExportConfig
 from ..exporters.images import MODES, ImageConfig
 from ..glue.export import EXPORT_FORMATS, export
 from .base import CommandResult, bound, positive_int
@@ -17,7 +18,8 @@ def image_config(args: argparse.Namespace) -> ImageConfig:
 
 def export_config(args: argparse.Namespace) -> ExportConfig:
     """The :class:`ExportConfig` the options describe."""
-    return ExportConfig(images=image_config(args), overwrite=args.overwrite)
+    return ExportConfig(images=image_config(args), overwrite=args.overwrite,
+                        balance=args.balance, captions=CaptionConfig(trigger=args.trigger))
 
 
 def _cmd_export(args: argparse.Namespace) -> CommandResult:
@@ -47,4 +49,9 @@ def register(sub) -> None:
                    help="kohya folders + TOML, HF imagefolder, a CSV manifest, or FiftyOne")
     p.add_argument("--out", required=True, help="export folder (missing or empty)")
     add_image_options(p)
+    bound(p, "--trigger", owner=CaptionConfig, field="trigger", metavar="TOKEN",
+          help="a token put first in every caption (kohya keeps it there when shuffling)")
+    bound(p, "--balance", owner=ExportConfig, field="balance", choices=list(BALANCE_MODES),
+          help="drop: the selection as it is; repeats (kohya): every eligible image, with "
+               "num_repeats set so the groups' effective shares meet the selection's targets")
     p.set_defaults(func=_cmd_export)

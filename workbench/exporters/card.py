@@ -1,7 +1,9 @@
 """The dataset card: ``README.md`` with HF-style YAML front matter, then a datasheet.
 
 Sections: composition (per-group counts before/after selection, with PNG charts in
-``card/``), provenance (sources, licences, AI-generated share), consent (counts of
+``card/``, and kohya's repeats with each group's effective share), annotations (who gave
+the captions, annotators, agreement, review; :mod:`workbench.exporters.card_annotation`),
+provenance (sources, licences, AI-generated share), consent (counts of
 opted-out items excluded, never identities), the curation log (filters and their
 parameters, seed, embedding model, export settings, package versions), intended
 use and limitations, and the file layout. Everything in it comes from the records
@@ -17,6 +19,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from .caption_sources import form_for
+from .card_annotation import annotation_section, repeats_section, yaml_fields
 from .config import ExportConfig, ExportContext, as_counts
 from .items import Item
 
@@ -133,6 +137,7 @@ def front_matter(items: Sequence[Item], context: ExportContext, fmt: str) -> str
     data.update(hf_license([it.record.get("license") for it in items]))
     data["task_categories"] = ["text-to-image"]
     data["size_categories"] = [size_category(len(items))]
+    data.update(yaml_fields(items, context))
     data["tags"] = ["palette-workbench", "curated", "fine-tuning", fmt]
     return "---\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True) + "---\n"
 
@@ -167,6 +172,23 @@ def _signals_section(acc: Mapping) -> str:
     lines.append(f"\nManifest and file metadata disagreed for {acc.get('conflicts', 0)} "
                  "candidate(s); no conflict was resolved toward inclusion.\n")
     return "".join(lines)
+
+
+ATLAS_NAME = "atlas.png"
+
+
+def _write_atlas(assets: Path, items: Sequence[Item], context: ExportContext) -> bool:
+    """The exported images' atlas (``card/atlas.png``) when the context holds their map."""
+    if context.atlas is None or not items:
+        return False
+    from .atlas import atlas_of, encode
+
+    drawn = atlas_of([it.id for it in items], [str(it.record.get("filepath")) for it in items],
+                     context.atlas)
+    if drawn is None:
+        return False
+    (assets / ATLAS_NAME).write_bytes(encode(drawn[1]))
+    return True
 
 
 def write_card(stage: Path, items: Sequence[Item], *, fmt: str, config: ExportConfig,
@@ -210,11 +232,14 @@ def write_card(stage: Path, items: Sequence[Item], *, fmt: str, config: ExportCo
                       [(g, (before or {}).get(g, "—") if before else "—", after.get(g, 0))
                        for g in groups]))
     out.append(f"\n![Images per {field}]({ASSET_DIR}/composition.png)\n")
+    if _write_atlas(assets, items, context):
+        written.append(f"{ASSET_DIR}/{ATLAS_NAME}")
+        framed = " (framed by cluster)" if context.atlas.groups else ""
+        out.append(f"\nThe exported images on the collection's map, each in a cell of its "
+                   f"own{framed}:\n\n![Atlas of the exported images]({ASSET_DIR}/{ATLAS_NAME})\n")
     if details.get("repeats"):
-        out.append("\nkohya repeats per group (images seen per epoch = images x repeats):\n\n")
-        out.append(_table([field, "images", "repeats", "per epoch"],
-                          [(g, after.get(g, 0), r, details["images_per_epoch"].get(g, 0))
-                           for g, r in details["repeats"].items()]))
+        out.append(repeats_section(details, after, field, _table))
+    out.append(annotation_section(items, context, _table))
 
     out.append("\n## Provenance\n\n")
     sources = Counter(it.record.get("source") or "unknown" for it in items)
@@ -271,6 +296,7 @@ def write_card(stage: Path, items: Sequence[Item], *, fmt: str, config: ExportCo
         ("format", fmt), ("image mode", img.mode), ("resolution", img.resolution),
         ("encoding", img.encoding), ("caption template", cap.template),
         ("trigger", cap.trigger or "—"), ("sample captions preferred", cap.prefer_sample_caption),
+        ("caption form", form_for(fmt, cap.form)), ("balance", config.balance),
     ]))
     issues = Counter(d["reason"] for d in list(dropped) + list(failed))
     out.append(f"\nAt export: {len(dropped)} dropped, {len(failed)} failed to read, "
@@ -286,7 +312,8 @@ def write_card(stage: Path, items: Sequence[Item], *, fmt: str, config: ExportCo
     out.append("\n## Limitations\n\n" + (context.limitations or _DEFAULT_LIMITS))
     out.append("\n## Files\n\n")
     out.append(f"- {_LAYOUT[fmt]}\n- `CREDITS.csv`: file, creator, source, licence, attribution "
-               "for every image\n- `card/`: the charts above\n- `MANIFEST.sha256`: checksums of "
+               "for every image\n- `card/`: the charts (and the atlas) above\n- "
+               "`MANIFEST.sha256`: checksums of "
                "every file; verify with `sha256sum -c MANIFEST.sha256`\n\n" + _USAGE[fmt] + "\n")
     (stage / CARD_NAME).write_text("".join(out), encoding="utf-8", newline="\n")
     return written

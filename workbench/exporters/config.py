@@ -14,6 +14,10 @@ from .kohya import KohyaConfig
 
 #: Export formats this package writes (``fiftyone`` is written by the FiftyOne glue).
 FORMATS = ("kohya", "imagefolder", "csv")
+#: How an export balances its groups: ``drop`` (the selection as it is, balanced by
+#: leaving images out) or ``repeats`` (every eligible image, kohya ``num_repeats`` set so
+#: the groups' effective shares meet the targets).
+BALANCE_MODES = ("drop", "repeats")
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,10 @@ class ExportConfig:
     extra_fields
         Custom record fields carried into ``metadata.jsonl`` / the CSV; ``None``
         carries every custom field.
+    balance
+        ``drop`` (default): the records as given. ``repeats`` (kohya only): the glue
+        passes every eligible image, and each subset's ``num_repeats`` is solved so the
+        effective group shares meet ``kohya.target_shares`` (even shares when unset).
 
     Examples
     --------
@@ -48,6 +56,7 @@ class ExportConfig:
     overwrite: bool = False
     card: bool = True
     extra_fields: tuple[str, ...] | None = None
+    balance: str = "drop"
 
     def __post_init__(self) -> None:
         for name, kind in (("captions", CaptionConfig), ("images", ImageConfig),
@@ -57,6 +66,8 @@ class ExportConfig:
                 raise TypeError(f"{name} must be a {kind.__name__}; got {type(value).__name__}")
         if self.extra_fields is not None and isinstance(self.extra_fields, str):
             raise TypeError("extra_fields must be a tuple of field names, not a single string")
+        if self.balance not in BALANCE_MODES:
+            raise ValueError(f"balance must be one of {list(BALANCE_MODES)}; got {self.balance!r}")
 
 
 @dataclass(frozen=True)
@@ -100,8 +111,21 @@ class ExportContext:
         of the packages the workbench uses.
     created
         Creation time (ISO string or datetime); omitted from the card when ``None``.
+    atlas
+        Map positions of the samples (:class:`workbench.exporters.atlas.AtlasPoints`): the
+        card then shows the exported images' atlas (``card/atlas.png``).
     description, intended_use, limitations
         Free text for the card; sensible defaults are written when ``None``.
+    annotators
+        Pseudonymous ids of the people whose edits the exported records carry (ids only,
+        never names); the card gives their number.
+    agreement
+        Agreement figures between annotators, as ``wb.agreement(...).to_dict()`` gives
+        them (``field``, ``items``, ``annotators``, ``kappa`` or ``alpha``), or a list of them.
+    review
+        What was reviewed and how (free text for the card's annotation section).
+    source_datasets
+        HF ``source_datasets``; by default the records' ``source`` values.
 
     Examples
     --------
@@ -126,6 +150,11 @@ class ExportContext:
     description: str | None = None
     intended_use: str | None = None
     limitations: str | None = None
+    atlas: Any = None
+    annotators: tuple[str, ...] | None = None
+    agreement: Any = None
+    review: str | None = None
+    source_datasets: tuple[str, ...] | None = None
 
 
 def as_counts(value: Any, name: str) -> dict[str, int] | None:

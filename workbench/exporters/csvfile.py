@@ -76,7 +76,8 @@ def write_manifest_csv(stage: Path, items: Sequence[Item], custom: Sequence[str]
 def write_credits(stage: Path, items: Sequence[Item]) -> None:
     """Write ``CREDITS.csv``: file, creator, source, license, attribution per image, and
     where the rights values came from (``rights_sources``: ``creator=xmp; license=manifest``)
-    and the rights statements written in the file itself."""
+    the rights statements written in the file itself, and who gave the caption
+    (``caption_source``: expert, manifest, suggested or template)."""
     ordered = sorted(items, key=lambda it: it.relpath)
     columns = {"file": [it.relpath for it in ordered]}
     for name in CREDITS_COLUMNS[1:]:
@@ -84,7 +85,8 @@ def write_credits(stage: Path, items: Sequence[Item]) -> None:
     columns["rights_sources"] = ["; ".join(f"{k}={v}" for k, v in sorted(
         (it.record.get("rights_sources") or {}).items())) or None for it in ordered]
     columns["embedded_rights"] = harmonise([it.record.get("embedded_rights") for it in ordered])
-    names = (*CREDITS_COLUMNS, "rights_sources", "embedded_rights")
+    columns["caption_source"] = [it.caption_source for it in ordered]
+    names = (*CREDITS_COLUMNS, "rights_sources", "embedded_rights", "caption_source")
     _write(stage / CREDITS_CSV, names, columns)
 
 

@@ -6,7 +6,9 @@ Layout::
     OUT/train/metadata.jsonl     # {"file_name": "<name>.jpg", "text": "<caption>", ...}
 
 ``file_name`` is relative to the metadata file, as ``datasets`` requires, and
-``text`` holds the caption (diffusers' default ``--caption_column``). The rights and
+``text`` holds the caption (diffusers' default ``--caption_column``; a sentence unless
+``CaptionConfig.form`` says otherwise) and ``caption_source`` who gave it (``expert``,
+``manifest``, ``suggested`` or ``template``). The rights and
 descriptive fields follow as extra features, each column with a single JSON type
 (``null`` allowed), because ``datasets`` infers one type per column. No extra key
 ends in ``file_name`` (``datasets`` would read it as another image column).
@@ -33,6 +35,7 @@ def metadata_rows(items: Sequence[Item], custom: Sequence[str]) -> list[dict]:
     columns: dict[str, list] = {
         "file_name": [item.filename for item in items],
         "text": [item.caption for item in items],
+        "caption_source": [item.caption_source for item in items],
     }
     for name in RIGHTS_FIELDS + DESCRIPTIVE_FIELDS:
         columns[name] = [item.record.get(name) for item in items]

@@ -43,6 +43,8 @@ class Item:
     filename: str | None = None
     width: int | None = None
     height: int | None = None
+    #: Who gave the caption: ``expert``, ``manifest``, ``suggested`` or ``template``.
+    caption_source: str = "template"
 
     @property
     def relpath(self) -> str:

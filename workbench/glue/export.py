@@ -20,8 +20,12 @@ from .select import registry_for
 
 #: Every format ``export`` writes: the exporters' own, plus FiftyOne's for round trips.
 EXPORT_FORMATS = FORMATS + ("fiftyone",)
-#: Internal fields the writers still need (consent re-check, names, resolution checks).
-_WRITER_READS = ("id", "filepath", "sha256", "phash", "width", "height", "rights_sources")
+#: Internal fields the writers still need (consent re-check, names, resolution checks,
+#: the caption's source).
+_WRITER_READS = ("id", "filepath", "sha256", "phash", "width", "height", "rights_sources",
+                 "caption_source")
+#: Exclusions made only to balance the groups; ``balance="repeats"`` exports them too.
+_BALANCE_REASONS = frozenset({"group_cap", "group_quota"})
 
 
 def _records(view) -> list[dict]:
@@ -36,9 +40,11 @@ def _records(view) -> list[dict]:
     return [dict(zip(fields, row)) for row in zip(*values)]
 
 
-def _context(ds, tag: str | None, group_field: str | None):
+def _context(ds, tag: str | None, group_field: str | None, view=None):
     from ..core.versions import versions
     from ..exporters import ExportContext
+    from .annotation import card_summary
+    from .atlas import export_points
 
     saved = (state.saved_selection(ds, tag) if tag else None) or {}
     params = saved.get("params", {})
@@ -60,7 +66,8 @@ def _context(ds, tag: str | None, group_field: str | None):
         counts_after={c["group"]: c["after"] for c in counts} if counts else None,
         excluded=excluded_counts or None,
         optout_excluded=excluded_counts.get("rights:opted_out", 0) if saved else None,
-        package_versions={k: v for k, v in versions().items() if v})
+        package_versions={k: v for k, v in versions().items() if v},
+        atlas=export_points(ds), **card_summary(view if view is not None else ds))
 
 
 def _signal_accounting(ds, saved: dict) -> dict:
@@ -90,7 +97,10 @@ def export(collection, *, format: str, out: str | os.PathLike, tag: str | None =
 
     if format not in EXPORT_FORMATS:
         raise ValueError(f"format must be one of {list(EXPORT_FORMATS)}; got {format!r}")
+    from .annotation import sync_outside_edits
+
     ds = state.dataset_of(collection)
+    sync_outside_edits(ds)  # edits made in the App's Annotate tab, recorded first
     view = usable(collection)
     if tag is not None:
         if tag not in ds.distinct("tags"):
@@ -106,6 +116,9 @@ def export(collection, *, format: str, out: str | os.PathLike, tag: str | None =
         group_field = "|".join(by) or None
         groups = saved.get("groups") or {}
     registry = registry_for(ds, optout)
+    repeats = config is not None and getattr(config, "balance", "drop") == "repeats"
+    if repeats:
+        view, config = _balance_by_repeats(ds, collection, view, saved, config, format)
     if format == "fiftyone":
         return _export_fiftyone(view, Path(out), registry, overwrite=bool(
             config is not None and config.overwrite))
@@ -115,8 +128,44 @@ def export(collection, *, format: str, out: str | os.PathLike, tag: str | None =
             r["group"] = None if groups[r["id"]] == MISSING_GROUP else groups[r["id"]]
         else:
             r["group"] = r.get(group_field) if group_field else None
-    return export_records(records, format=format, out=out, config=config,
-                          context=_context(ds, tag, group_field), optout=registry)
+    context = _context(ds, tag, group_field, view)
+    if repeats:  # the card counts what was exported, not what the selection kept
+        from dataclasses import replace
+
+        context = replace(context, counts_after=None)
+    return export_records(records, format=format, out=out, config=config, context=context,
+                          optout=registry)
+
+
+def _balance_by_repeats(ds, collection, view, saved: dict, config, format: str):
+    """The view and config of ``balance="repeats"``: every eligible image, target shares.
+
+    "Eligible" means what the selection kept plus what it left out only to balance the
+    groups (``group_cap``, ``group_quota``): images it excluded for rights, duplicates,
+    quality, the per-creator cap or by hand stay out, since repeats replace only the
+    dropping of images. The targets are the selection's own when it had quotas (groups
+    with a zero target stay out), else even shares (set by the writer).
+    """
+    from dataclasses import replace
+
+    if format != "kohya":
+        raise ValueError(f"balance='repeats' needs format='kohya' (num_repeats is a kohya "
+                         f"setting); got format={format!r}")
+    if not saved:
+        return view, config  # no saved selection: the tagged images, even shares
+    targets = {}
+    if saved.get("params", {}).get("strategy") == "quota":
+        targets = {(None if c["group"] == MISSING_GROUP else c["group"]): c["target"]
+                   for c in saved.get("counts") or []}
+    groups = saved.get("groups") or {}
+    ids = list(saved["ids"]) + [i for i, r in saved["excluded"].items()
+                                if r in _BALANCE_REASONS]
+    if targets:
+        ids = [i for i in ids if targets.get(
+            None if groups.get(i, MISSING_GROUP) == MISSING_GROUP else groups[i], 0) > 0]
+        config = replace(config, kohya=replace(
+            config.kohya, target_shares={g: t for g, t in targets.items() if t > 0}))
+    return usable(collection).select(ids), config
 
 
 def _export_fiftyone(view, out: Path, registry, *, overwrite: bool):

@@ -116,6 +116,8 @@ def build_record(
             sources[column] = "manifest"
         fields[column] = value
 
+    fields["caption_source"] = "manifest" if fields["caption"] is not None else None
+
     lic = check_license(fields["license"])
     fields["license"] = lic.canonical or (lic.value or None)
     fields["license_status"] = lic.status
