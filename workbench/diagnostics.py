@@ -19,9 +19,11 @@ def embedders() -> list[dict]:
 def run_doctor() -> dict:
     """Collect the doctor report. ``ok`` is False when the database does not answer."""
     from .glue.fo import database_status
+    from .glue.plugins import plugin_status
 
     db = database_status()
-    report = {"versions": versions(), "database": db, "embedders": embedders()}
+    report = {"versions": versions(), "database": db, "embedders": embedders(),
+              "app_plugin": plugin_status()}
     report["ok"] = bool(db.get("ok"))
     return report
 
@@ -39,6 +41,12 @@ def format_doctor(report: dict) -> str:
         lines.append(f"Database: {db['kind']} at {where}: DOES NOT ANSWER: {db.get('error')}")
         lines.append("  Fix: run `make setup` (installs the bundled mongod), or set "
                      "FIFTYONE_DATABASE_URI to a reachable MongoDB >= 6.0.")
+    plugin = report.get("app_plugin")
+    if plugin is not None:
+        lines.append(f"App plugin: {'registered' if plugin['registered'] else 'not registered'}"
+                     f" in {plugin['plugins_dir']}" + (
+                         f" ({plugin['where']})" if plugin["registered"] else
+                         f": {plugin['fix']}"))
     lines.append("Embedders:")
     for e in report["embedders"]:
         mark = "yes" if e.get("available") else "no "

@@ -70,8 +70,12 @@ def test_fiftyone_app_renders_the_dataset_and_its_map_run(mapped, shots):
         url = f"http://127.0.0.1:{port}/"
         wait_for(url)
         with chromium_page() as page:
+            # The App's "Explore Enterprise" pop-up has no setting; it skips automated runs.
+            page.add_init_script("window.IS_PLAYWRIGHT = true")
             page.goto(url)
-            # The session reaches the App a few seconds after the page: wait for the map run.
+            # The App opens on the Palette panel; the Embeddings panel is the tab behind it.
+            page.wait_for_selector("text=Representation by", timeout=180_000)
+            page.get_by_text("Embeddings", exact=True).first.click()
             page.wait_for_selector("text=wb_umap_emb_efficientnet_lite0_imagenet",
                                    timeout=180_000)
             page.screenshot(path=str(shots / "fiftyone-app.png"))

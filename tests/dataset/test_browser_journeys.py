@@ -111,6 +111,8 @@ def test_workbench_app_shows_the_umap_plot_with_its_points(sample_workspace, sho
             # The App's "Explore Enterprise" pop-up has no setting; it skips automated runs.
             page.add_init_script("window.IS_PLAYWRIGHT = true")
             page.goto(f"http://127.0.0.1:{port}/")
+            # The App opens on the Palette panel; the Embeddings panel is the tab behind it.
+            page.get_by_text("Embeddings", exact=True).first.click(timeout=180_000)
             run = "wb_umap_emb_efficientnet_lite0_imagenet"
             page.get_by_text(run).first.click(timeout=180_000)
             page.wait_for_selector("text=306 points", timeout=120_000)

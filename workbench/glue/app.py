@@ -1,15 +1,21 @@
 """Launching the FiftyOne App on 127.0.0.1 (local only; nothing is exposed on the network).
 
-The App opens with the Embeddings panel beside the grid, set (through the App's spaces
-and panel state, the documented way) to the stored map and the group field. FiftyOne
-1.22's Embeddings panel keeps which run is open and its colour field in the browser's
-own state and starts on its list of runs, so the plot is one click away: the run's name.
+The App opens with the Palette panel (the workbench's own plugin, ``workbench/plugin``)
+beside the Samples grid: the stored map, representation against targets, the clusters,
+the review queue and the current selection, with no click first. FiftyOne's Embeddings
+panel sits in the tab behind it (FiftyOne 1.22 opens that one on its list of runs: the
+open run lives in the browser's own state, which no Python or URL route reaches). The
+plugin's folder is added to the plugins directory of the App started here, and its
+export operator writes only under the export root chosen here (``exports``).
 The sidebar shows the rights record first and folds the workbench's bookkeeping away.
 """
 
 from __future__ import annotations
 
+import os
+
 from ..schema import DESCRIPTIVE_FIELDS, RIGHTS_FIELDS, is_internal
+from .plugins import PANEL_NAME, export_root, use_app_plugins
 
 DEFAULT_PORT = 5151
 
@@ -41,14 +47,28 @@ def _sidebar(ds) -> None:
     ds.save()
 
 
+def _spaces(fo, with_map: bool, color_by: str | None):
+    """The Samples grid, and beside it the Palette panel (the Embeddings panel behind it)."""
+    palette = fo.Panel(type=PANEL_NAME, state={"by": color_by} if color_by else {})
+    side = [palette, fo.Panel(type="Embeddings")] if with_map else [palette]
+    samples = fo.Panel(type="Samples", pinned=True)
+    return fo.Space(orientation="horizontal", children=[
+        fo.Space(children=[samples], active_child=samples.component_id),
+        fo.Space(children=side, active_child=palette.component_id)])
+
+
 def open_in_app(collection, *, port: int = DEFAULT_PORT, address: str = "127.0.0.1",
-                remote: bool = True, wait: bool = False, color_by: str | None = "cluster"):
+                remote: bool = True, wait: bool = False, color_by: str | None = None,
+                exports: str | os.PathLike | None = None):
     """Serve ``collection`` in the FiftyOne App at ``http://127.0.0.1:PORT``.
 
-    The Embeddings panel opens beside the grid with the map computed by
-    ``wb.compute_map`` (a FiftyOne Brain visualization run); click the run's name to see
-    the plot, and colour it by ``color_by``. ``remote=True`` serves without opening a
-    browser window (open the printed URL); in a notebook the App also shows inline.
+    The Palette panel opens beside the grid: the map computed by ``wb.compute_map``
+    coloured by ``color_by`` (``None``: the labels, else the clusters), representation
+    against targets, the clusters, the review queue and the selection. A lasso or box on
+    the map shows those samples. The panel's operators (embed, map, quality, gaps,
+    select, export) are in the App's operator browser; exports go only under
+    ``exports`` (default ``~/palette-exports``). ``remote=True`` serves without opening
+    a browser window (open the printed URL); in a notebook the App also shows inline.
 
     Examples
     --------
@@ -60,21 +80,17 @@ def open_in_app(collection, *, port: int = DEFAULT_PORT, address: str = "127.0.0
     fo = fiftyone()
     ds = state.dataset_of(collection)
     _sidebar(ds)
-    spaces, hint = None, "no map yet: run `workbench map` first"
-    if state.map_runs(collection):
-        run = state.map_run(collection)
-        panel = {"brainResult": run.brain_key}
-        if color_by and collection.has_sample_field(color_by):
-            panel["colorByField"] = color_by
-        spaces = fo.Space(orientation="horizontal", children=[
-            fo.Panel(type="Samples", pinned=True),
-            fo.Panel(type="Embeddings", state=panel)])
-        hint = (f"the Embeddings panel lists the map {run.brain_key!r}: click it for the "
-                f"plot" + (f", and colour it by {color_by!r}" if "colorByField" in panel
-                           else ""))
+    use_app_plugins(exports)
+    if color_by is not None and not collection.has_sample_field(color_by):
+        raise ValueError(f"color_by must be a field of {ds.name!r}; got {color_by!r}")
+    has_map = bool(state.map_runs(collection))
+    hint = ("the Palette panel shows the map; the Embeddings panel is in the tab behind it"
+            if has_map else "no map yet: run `workbench map` first (or the Palette panel's "
+            "compute map operator)")
     session = fo.launch_app(collection, port=port, address=address, remote=remote,
-                            auto=False, spaces=spaces)
-    print(f"FiftyOne App: http://{address}:{port} ({hint})", flush=True)
+                            auto=False, spaces=_spaces(fo, has_map, color_by))
+    print(f"FiftyOne App: http://{address}:{port} ({hint}; exports go under "
+          f"{export_root(exports)})", flush=True)
     if wait:
         session.wait()
     return session
