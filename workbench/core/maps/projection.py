@@ -60,6 +60,13 @@ class MapConfig:
     exact_knn
         ``True`` exact neighbours, ``False`` faiss IVF (recall about 0.98),
         ``None`` exact below 10,000 samples and IVF above.
+    fit_sample
+        Above this many samples, UMAP is fitted on a sample of this size, stratified by
+        k-means cells of the (PCA) embeddings so that small regions keep their share,
+        and every other point is placed at the distance-weighted mean of its nearest
+        sampled neighbours' positions (the start UMAP's own ``transform`` takes).
+        ``None`` fits every point. At a million points the whole fit would need hours
+        and about 20 GB on 2 cores; the sampled one takes minutes (``benchmarks/scale.py``).
 
     Examples
     --------
@@ -75,6 +82,7 @@ class MapConfig:
     pca_dims: int | None = 50
     init: str = "pca"
     exact_knn: bool | None = None
+    fit_sample: int | None = 200_000
 
     def __post_init__(self) -> None:
         if self.metric not in METRICS:
@@ -93,6 +101,10 @@ class MapConfig:
             raise ValueError(f"MapConfig.pca_dims must be None or >= 2; got {self.pca_dims!r}")
         if self.init not in INITS:
             raise ValueError(f"MapConfig.init must be one of {list(INITS)}; got {self.init!r}")
+        if self.fit_sample is not None and (not isinstance(self.fit_sample, int)
+                                            or self.fit_sample < 1000):
+            raise ValueError(f"MapConfig.fit_sample must be None or an int >= 1000; got "
+                             f"{self.fit_sample!r}")
 
 
 def ensure_numba_cache() -> str:
@@ -218,6 +230,8 @@ def umap_2d(X: np.ndarray, config: MapConfig | None = None) -> np.ndarray:
         # All-identical rows centre to zero and lose their direction: keep X then.
         if (np.linalg.norm(reduced, axis=1) > 1e-6).all():
             data = reduced
+    if config.fit_sample is not None and n > config.fit_sample:
+        return _sampled_umap(data, config)
     knn_idx, knn_dist = nearest_neighbors(
         data,
         n_neighbors,
@@ -258,6 +272,67 @@ def umap_2d(X: np.ndarray, config: MapConfig | None = None) -> np.ndarray:
         warnings.filterwarnings("ignore", message=".*n_jobs value.*")
         coords = reducer.fit_transform(data)
     return np.ascontiguousarray(coords, dtype=np.float32)
+
+
+def stratified_sample(data: np.ndarray, size: int, *, seed: int | None = 0,
+                      cells: int = 64) -> np.ndarray:
+    """Row indices of a sample of ``size`` rows, stratified by k-means cells of ``data``:
+    each cell gives its share, and at least a few rows, so a small region is not lost.
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).normal(size=(5000, 8)).astype("float32")
+    >>> idx = stratified_sample(X, 1000, seed=0)
+    >>> len(idx), len(set(idx.tolist())) == len(idx)
+    (1000, True)
+    """
+    import faiss
+
+    rng = np.random.default_rng(seed)
+    n = data.shape[0]
+    if size >= n:
+        return np.arange(n)
+    km = faiss.Kmeans(data.shape[1], cells, niter=10, seed=int(seed or 0), verbose=False,
+                      max_points_per_centroid=256)
+    km.train(np.ascontiguousarray(data, dtype=np.float32))
+    cell = km.index.search(np.ascontiguousarray(data, dtype=np.float32), 1)[1][:, 0]
+    counts = np.bincount(cell, minlength=cells)
+    quota = np.minimum(counts, np.maximum(np.round(counts * size / n).astype(int), 5))
+    # Trim (or top up) the largest cells so the quotas add up to ``size`` exactly.
+    order = np.argsort(-counts)
+    k = 0
+    while quota.sum() != size:
+        c = order[k % cells]
+        step = 1 if quota.sum() < size else -1
+        if 0 <= quota[c] + step <= counts[c] and quota[c] + step >= min(5, counts[c]):
+            quota[c] += step
+        k += 1
+    picks = [rng.choice(np.flatnonzero(cell == c), quota[c], replace=False)
+             for c in range(cells) if quota[c]]
+    return np.sort(np.concatenate(picks))
+
+
+def _sampled_umap(data: np.ndarray, config: MapConfig) -> np.ndarray:
+    """UMAP on a stratified sample; the rest placed among their nearest sampled points."""
+    from ..neighbours.knn import nearest_in
+
+    n = data.shape[0]
+    sample = stratified_sample(data, config.fit_sample, seed=config.seed)
+    coords = np.empty((n, 2), dtype=np.float32)
+    coords[sample] = umap_2d(data[sample], MapConfig(
+        n_neighbors=config.n_neighbors, min_dist=config.min_dist, metric=config.metric,
+        seed=config.seed, n_epochs=config.n_epochs, pca_dims=None, init=config.init,
+        exact_knn=config.exact_knn, fit_sample=None))
+    rest = np.setdiff1d(np.arange(n), sample)
+    k = min(config.n_neighbors, len(sample))
+    for lo in range(0, len(rest), 100_000):  # bounded memory for the neighbour lists
+        rows = rest[lo:lo + 100_000]
+        idx, dist = nearest_in(data[sample], data[rows], k, metric=config.metric,
+                               seed=0 if config.seed is None else config.seed)
+        weights = 1.0 / (dist + 1e-3)
+        weights /= weights.sum(axis=1, keepdims=True)
+        coords[rows] = np.einsum("qk,qkd->qd", weights, coords[sample][idx])
+    return coords
 
 
 def _pca(X: np.ndarray, n_components: int, seed: int | None) -> np.ndarray:

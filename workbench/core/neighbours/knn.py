@@ -108,6 +108,32 @@ def nearest_to_rows(
     return out_s.astype(np.float32), out_i.astype(np.int64)
 
 
+def nearest_in(X: np.ndarray, queries: np.ndarray, k: int, *, metric: str = "cosine",
+               exact: bool | None = None, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` nearest rows of ``X`` for each row of ``queries`` (another set).
+
+    Returns indices ``(Q, k)`` int64 and distances ``(Q, k)`` float32 (``1 - cos`` or L2),
+    nearest first. ``exact=None``: exact below 10,000 rows of ``X``, IVF above.
+
+    Examples
+    --------
+    >>> X = np.eye(3, dtype=np.float32)
+    >>> nearest_in(X, X[[2]], 1)[0].tolist()
+    [[2]]
+    """
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {list(METRICS)}; got {metric!r}")
+    unit = "normalize" if metric == "cosine" else "any"
+    X = check_embeddings(X, name="X", unit=unit)
+    queries = check_embeddings(queries, name="queries", unit=unit)
+    k = int(min(k, len(X)))
+    scores, idx = _search(X, queries, k, metric=metric,
+                          exact=len(X) < EXACT_BELOW if exact is None else exact, seed=seed)
+    dist = np.clip(1.0 - scores, 0.0, 2.0) if metric == "cosine" else np.sqrt(
+        np.maximum(scores, 0.0))
+    return idx.astype(np.int64), dist.astype(np.float32)
+
+
 def _search(X: np.ndarray, queries: np.ndarray, m: int, *, metric: str, exact: bool,
             seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The ``m`` best rows of ``X`` for each query: (scores, indices), best first.
