@@ -14,11 +14,12 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import app, doctor, embed, explore, export, load, run, select
+from . import (annotate, app, atlas, buckets, doctor, embed, explore, export, load, plugin, run,
+               select)
 from .base import USAGE_ERRORS, CommandResult
 
 #: Command groups, in the order ``workbench --help`` lists them.
-GROUPS = (doctor, load, embed, explore, select, export, run, app)
+GROUPS = (doctor, load, embed, explore, atlas, select, annotate, buckets, export, run, app, plugin)
 
 
 class _Parser(argparse.ArgumentParser):
