@@ -11,16 +11,19 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from workbench.core.rights.optout import OptOutRegistry
 from workbench.core.rights.licenses import normalize_consent
+from workbench.core.rights.optout import OptOutRegistry
 
 from . import images as _images
+from .caption_sources import form_for
 from .captions import (
     TOKENIZER_ERRORS,
-    captions_with_fallback,
+    captions_with_sources,
     check_captions,
     count_tokens_async,
 )
@@ -72,6 +75,18 @@ def _consent_check(records: Sequence[Mapping], optout: OptOutRegistry | None
                 continue
         keep.append((rid, dict(record)))
     return keep, dropped
+
+
+def _kohya_config(config: ExportConfig, format: str, groups: Sequence[str | None]):
+    """The kohya settings, with even target shares when ``balance="repeats"`` set none."""
+    if config.balance != "repeats":
+        return config.kohya
+    if format != "kohya":
+        raise ValueError(f"balance='repeats' needs format='kohya' (num_repeats is a kohya "
+                         f"setting); got format={format!r}. Use balance='drop' for {format}")
+    if config.kohya.target_shares is not None:
+        return config.kohya
+    return replace(config.kohya, target_shares=dict.fromkeys(set(groups) or {None}, 1.0))
 
 
 def _check_sources_outside(records: Sequence[tuple[str, dict]], out: Path) -> None:
@@ -212,12 +227,15 @@ def export_records(
     _check_sources_outside(kept, out.resolve())
     report.removed_stale = [str(p) for p in clean_stale(out)]
 
-    captions, fallback = captions_with_fallback(
-        [{**r, "group": _group_value(r.get("group"))} for _, r in kept], config.captions)
+    kohya_config = _kohya_config(config, format, [_group_value(r.get("group")) for _, r in kept])
+    captions, fallback, sources = captions_with_sources(
+        [{**r, "group": _group_value(r.get("group"))} for _, r in kept], config.captions,
+        form_for(format, config.captions.form))
     report.captions_from_fallback = sum(fallback)
     custom = custom_fields([r for _, r in kept], config.extra_fields)
     items = [Item(record=r, id=rid, group=_group_value(r.get("group")), caption=cap,
-                  folder="", stem="") for (rid, r), cap in zip(kept, captions)]
+                  folder="", stem="", caption_source=src)
+             for (rid, r), cap, src in zip(kept, captions, sources)]
 
     if format == "kohya":
         from .kohya import pending_folders
@@ -253,10 +271,10 @@ def export_records(
         if format == "kohya":
             from .kohya import finalise_folders, write_kohya
 
-            concepts = finalise_folders(stage, ready, pending, config.kohya,
+            concepts = finalise_folders(stage, ready, pending, kohya_config,
                                         config.captions.trigger)
             report.details = write_kohya(
-                stage, ready, concepts, config=config.kohya, resolution=img.resolution,
+                stage, ready, concepts, config=kohya_config, resolution=img.resolution,
                 mode=img.mode, trigger=config.captions.trigger, final_out=out)
         elif format == "imagefolder":
             from .imagefolder import write_imagefolder
@@ -267,6 +285,8 @@ def export_records(
 
             report.details = write_manifest_csv(stage, ready, custom)
 
+        report.details["caption_sources"] = dict(sorted(Counter(
+            it.caption_source for it in ready).items()))
         report.below_resolution = [{"id": it.id, "file": it.relpath, "width": w, "height": h}
                                    for it, w, h in below]
         from .csvfile import write_credits
