@@ -28,6 +28,14 @@ distinct images; (c) counts samples (FiftyOne embeds duplicates again). Targets:
 for comparison with earlier figures (its old target was 0.85).
 CLIP runs with random weights (pretrained=None): the same network and cost as the real
 weights, which cannot be downloaded here.
+
+``--backends torch onnx onnx-int8`` measures the backends side by side in the same rounds
+(one decode per round of (a)/(a'), each backend's forward on the same tensors, one (b)
+per backend between two rounds) and prints, per backend, backend/torch end to end (each
+(b) against the torch (b) of its round) and the agreement of its vectors with torch's on
+the same images: cosine and the overlap of each image's 10 nearest neighbours. Targets:
+onnx/torch >= 1.6 for the bundled model, onnx-int8/torch >= 1.6 for ViT-B-32; b/a' >= 0.9
+for every backend, (a') measured on its own forward.
 """
 
 from __future__ import annotations
@@ -91,121 +99,161 @@ def _fo_model(embedder):
     return Wrapped()
 
 
-def bench_model(spec: str, ds, paths: list[str], batch_size: int | None, repeats: int) -> dict:
-    """Every measurement for one model on dataset ``ds``, whose distinct images are ``paths``."""
+def bench_model(spec: str, ds, paths: list[str], batch_size: int | None, repeats: int,
+                backends: list[str], sweep_images: int = 128, fiftyone: bool = True) -> dict:
+    """Every measurement for one model on dataset ``ds``, whose distinct images are ``paths``.
+
+    Each backend in ``backends`` (``torch``, ``onnx``, ``onnx-int8``) is measured in the
+    same rounds as the others: one decode per round of (a)/(a'), then each backend's
+    forward on the same tensors; one (b) per backend between two such rounds.
+    """
+    import numpy as np
     import torch
 
     import workbench as wb
     from workbench.core.pixels.images import open_rgb
+    from workbench.models.backends import agreement, backend_of, with_backend
     from workbench.models.choose import build_embedder
     from workbench.models.clip import OpenClipEmbedder
     from workbench.models.pool import shared
 
     # One network for every measurement: wb.embed finds this instance in the pool.
-    embedder = shared(build_embedder(spec) if spec != "clip" else OpenClipEmbedder("ViT-B-32", None))
-    embedder.load()
-    pp = embedder.preprocess
-    auto_batch = embedder.batch_size_for(embedder.device_)
-    run_batch = auto_batch if batch_size is None else batch_size
+    base = shared(build_embedder(spec) if spec != "clip" else OpenClipEmbedder("ViT-B-32", None))
+    base.load()
+    embs, notes = {}, {}
+    for b in backends:
+        t = time.perf_counter()
+        embs[b], notes[b] = with_backend(base, b)
+        notes[b] += f" [prepared in {time.perf_counter() - t:.1f}s]"
+        if backend_of(embs[b]) != b:
+            raise RuntimeError(f"backend {b} is not available here: {notes[b]}")
+    pp = base.preprocess
+    run_batch = {b: e.batch_size_for(base.device_) if batch_size is None else batch_size
+                 for b, e in embs.items()}
+    decode_batch = min(run_batch.values())
 
-    def decode() -> tuple[list, float]:
-        """Decode and preprocess every image in (b)'s batches, as (b) does in process."""
+    def decode() -> tuple[torch.Tensor, float]:
+        """Decode and preprocess every image in batches, as (b) does in process."""
         t = time.perf_counter()
         batches = []
-        for i in range(0, len(paths), run_batch):
-            pixels = [pp.pixels(open_rgb(p, draft_size=embedder.draft_size).image)
-                      for p in paths[i:i + run_batch]]
+        for i in range(0, len(paths), decode_batch):
+            pixels = [pp.pixels(open_rgb(p, draft_size=base.draft_size).image)
+                      for p in paths[i:i + decode_batch]]
             batches.append(pp.normalize(torch.stack(pixels)))
-        return batches, time.perf_counter() - t
+        return torch.cat(batches), time.perf_counter() - t
 
-    def forward(batches: list) -> float:
+    def forward(emb, x: torch.Tensor, bs: int, keep: bool = False):
+        emb.use_threads(torch.get_num_threads())
+        out = []
         t = time.perf_counter()
-        for x in batches:
-            embedder.encode_images(x)
-        return time.perf_counter() - t
-
-    def rebatch(batches: list, bs: int, count: int | None = None) -> list:
-        x = torch.cat(batches)[:count]
-        return [x[i:i + bs] for i in range(0, len(x), bs)]
+        for i in range(0, len(x), bs):
+            v = emb.encode_images(x[i:i + bs])
+            if keep:
+                out.append(v)
+        seconds = time.perf_counter() - t
+        return (seconds, np.concatenate(out)) if keep else seconds
 
     first, _ = decode()
-    embedder.encode_images(first[0])  # warm-up
-    # Round-robin over batch sizes, 3 rounds, medians: slow drift does not pick the winner.
-    rounds: dict[int, list[float]] = {bs: [] for bs in (1, 2, 4, 8, 16, 32)}
-    for _ in range(3):
-        for bs in rounds:
-            sample = rebatch(first, bs, 128)
-            rounds[bs].append(sum(len(x) for x in sample) / forward(sample))
-    sweep = {bs: statistics.median(v) for bs, v in rounds.items()}
-    best_batch = max(sweep, key=sweep.get)
+    sweep, best = {}, {}
+    for b, emb in embs.items():
+        forward(emb, first[:decode_batch], decode_batch)  # warm-up
+        # Round-robin over batch sizes, 3 rounds, medians: slow drift does not pick the winner.
+        rounds: dict[int, list[float]] = {bs: [] for bs in (1, 2, 4, 8, 16, 32)}
+        sample = first[:sweep_images]
+        for _ in range(3):
+            for bs, runs in rounds.items():
+                runs.append(len(sample) / forward(emb, sample, bs))
+        sweep[b] = {bs: statistics.median(v) for bs, v in rounds.items()}
+        best[b] = max(sweep[b], key=sweep[b].get)
     del first
+    vectors: dict[str, np.ndarray] = {}
 
     def limits() -> dict:
-        """(a) and (a') on freshly decoded images: the A of the A b A b ... A schedule."""
-        batches, t_decode = decode()
-        t_forward = forward(batches)
-        t_best = t_forward if best_batch == run_batch else forward(rebatch(batches, best_batch))
+        """(a) and (a') of every backend on freshly decoded images (one decode, shared)."""
+        x, t_decode = decode()
         n = len(paths)
-        return {"a": n / t_best, "a_prime": n / (t_decode + t_forward),
-                "decode_ms": 1000 * t_decode / n, "forward_ms": 1000 * t_forward / n}
+        out = {}
+        for b, emb in embs.items():
+            t_forward, vectors[b] = forward(emb, x, run_batch[b], keep=True)
+            t_best = t_forward if best[b] == run_batch[b] else forward(emb, x, best[b])
+            out[b] = {"a": n / t_best, "a_prime": n / (t_decode + t_forward),
+                      "decode_ms": 1000 * t_decode / n, "forward_ms": 1000 * t_forward / n}
+        return out
 
-    def end_to_end() -> tuple[float, wb.EmbedConfig]:
+    def end_to_end(b: str) -> tuple[float, wb.EmbedConfig]:
         """A cold run: new cache, no stored vectors."""
-        for f in (embedder.field_name, f"{embedder.field_name}_norm"):
+        for f in (embs[b].field_name, f"{embs[b].field_name}_norm"):
             if ds.has_sample_field(f):
                 ds.clear_sample_field(f)
-        config = wb.EmbedConfig(model="bundled", progress=False, batch_size=run_batch,
-                                cache_dir=tempfile.mkdtemp(prefix="wb-bench-cache-"))
+        config = wb.EmbedConfig(model="bundled", progress=False, batch_size=run_batch[b],
+                                backend=b, cache_dir=tempfile.mkdtemp(prefix="wb-bench-cache-"))
         t = time.perf_counter()
         rep = wb.embed(ds, config=config)
         seconds = time.perf_counter() - t
-        if rep.failed or rep.computed + rep.cached != len(ds):
-            raise RuntimeError(f"wb.embed did not embed every image: {rep.summary()}")
+        if rep.failed or rep.computed + rep.cached != len(ds) or rep.backend != b:
+            raise RuntimeError(f"wb.embed did not embed every image with {b}: {rep.summary()}")
         return len(paths) / seconds, config
 
-    # wb.embed resolves "bundled"; for CLIP it gets the random-weight network instead.
+    # wb.embed resolves "bundled"; for CLIP (random weights, or the checkpoint named by an
+    # OPENCLIP_NAME:PATH spec) it gets this network instead.
     from workbench.models import choose
 
     resolve = choose.resolve_embedder
-    if spec == "clip":
-        choose.resolve_embedder = lambda *_a, **_k: (embedder, "benchmark: CLIP random weights")
+    if spec != "bundled":
+        choose.resolve_embedder = lambda *_a, **_k: (base, f"benchmark: {base.name}")
+    d, c = {}, {}
     try:
         # The machine is shared and drifts: bracket every (b) between two A runs.
-        a_runs, b_runs, loads = [limits()], [], []
+        a_runs = [limits()]
+        b_runs: dict[str, list[float]] = {b: [] for b in embs}
+        loads, configs = [], {}
         for _ in range(repeats):
-            b, config = end_to_end()
-            b_runs.append(b)
+            for b in embs:
+                rate, configs[b] = end_to_end(b)
+                b_runs[b].append(rate)
             loads.append(os.getloadavg()[0])  # other jobs on the machine show up here
             a_runs.append(limits())
-        t = time.perf_counter()
-        warm = wb.embed(ds, config=config)
-        d = len(paths) / (time.perf_counter() - t)
+        for b in embs:
+            t = time.perf_counter()
+            warm = wb.embed(ds, config=configs[b])
+            d[b] = len(paths) / (time.perf_counter() - t)
+            if warm.cached != len(ds):
+                raise RuntimeError(f"the warm re-run computed images again: {warm.summary()}")
     finally:
         choose.resolve_embedder = resolve
-    if warm.cached != len(ds):
-        raise RuntimeError(f"the warm re-run computed images again: {warm.summary()}")
 
-    model = _fo_model(embedder)
-    t = time.perf_counter()
-    ds.compute_embeddings(model, embeddings_field="fo_embedding", batch_size=run_batch,
-                          progress=False)
-    c = len(ds) / (time.perf_counter() - t)  # FiftyOne embeds every sample, duplicates too
+    if fiftyone:
+        for b, emb in embs.items():
+            t = time.perf_counter()
+            ds.compute_embeddings(_fo_model(emb), embeddings_field="fo_embedding",
+                                  batch_size=run_batch[b], progress=False)
+            c[b] = len(ds) / (time.perf_counter() - t)  # FiftyOne embeds duplicates too
 
-    def paired(key: str) -> list[float]:
-        return [bb / ((a_runs[i][key] + a_runs[i + 1][key]) / 2) for i, bb in enumerate(b_runs)]
+    def paired(b: str, key: str) -> list[float]:
+        return [bb / ((a_runs[i][b][key] + a_runs[i + 1][b][key]) / 2)
+                for i, bb in enumerate(b_runs[b])]
 
-    def med(key: str) -> float:
-        return statistics.median(r[key] for r in a_runs)
+    results = {}
+    for b, emb in embs.items():
+        def med(key: str, b: str = b) -> float:
+            return statistics.median(r[b][key] for r in a_runs)
 
-    return {"model": embedder.name, "a": med("a"), "a_prime": med("a_prime"),
+        results[b] = {
+            "model": emb.name, "note": notes[b], "a": med("a"), "a_prime": med("a_prime"),
             "decode_ms": med("decode_ms"), "forward_ms": med("forward_ms"),
-            "b": statistics.median(b_runs), "c": c, "d": d,
-            "ratios_a": paired("a"), "ratios_a_prime": paired("a_prime"),
-            "a_runs": a_runs, "b_runs": b_runs, "loads": loads, "sweep": sweep, "best_batch": best_batch,
-            "run_batch": run_batch}
+            "b": statistics.median(b_runs[b]), "c": c.get(b), "d": d[b],
+            "ratios_a": paired(b, "a"), "ratios_a_prime": paired(b, "a_prime"),
+            "a_runs": [r[b] for r in a_runs], "b_runs": b_runs[b], "loads": loads,
+            "sweep": sweep[b], "best_batch": best[b], "run_batch": run_batch[b]}
+    if "torch" in embs:
+        # backend / torch end to end, each (b) against the torch (b) of the same round
+        for b in embs:
+            results[b]["speedup"] = [x / y for x, y in zip(b_runs[b], b_runs["torch"])]
+            results[b]["agreement"] = agreement(vectors["torch"], vectors[b], k=10)
+    return results
 
 
-def image_set(kind: str, n: int, images: str | None):
+def image_set(kind: str, n: int, images: str | None, limit: int | None = None):
     """The dataset for one image set, and one path per distinct image in it."""
     import fiftyone as fo
 
@@ -219,6 +267,11 @@ def image_set(kind: str, n: int, images: str | None):
             os.symlink(p.resolve(), source / p.name)
     else:
         source = real_corpus()
+        if limit:  # the first `limit` files (sorted paths), in a folder of their own
+            files = sorted(source.rglob("*.png"))[:limit]
+            source = Path(tempfile.mkdtemp(prefix="wb-bench-embed-real-"))
+            for i, p in enumerate(files):
+                os.symlink(p.resolve(), source / f"{i:04d}-{p.name}")
     name = f"bench-embed-{kind}"
     if fo.dataset_exists(name):
         fo.delete_dataset(name)
@@ -230,51 +283,85 @@ def image_set(kind: str, n: int, images: str | None):
     return ds, sorted(by_sha.values())
 
 
+def _print(r: dict, n: int, kind: str, repeats: int) -> None:
+    a_runs = r["a_runs"]
+    print(f"\n{r['model']} [{r['note']}] on {n} {SETS[kind]}: {repeats} runs of (b), "
+          "each between two runs of (a) and (a')")
+    print("  forward sweep (images/s by batch, median of 3 rounds): "
+          + ", ".join(f"{bs}: {v:.1f}" for bs, v in r["sweep"].items()))
+    print(f"  (a) at batch {r['best_batch']} (fastest in the sweep); (a') forward, "
+          f"(b) and (c) at batch {r['run_batch']}")
+    print("  runs (a): " + ", ".join(f"{x['a']:.1f}" for x in a_runs)
+          + "   (a'): " + ", ".join(f"{x['a_prime']:.1f}" for x in a_runs)
+          + "   (b): " + ", ".join(f"{v:.1f}" for v in r["b_runs"])
+          + "   load average after each round: " + ", ".join(f"{v:.1f}" for v in r["loads"]))
+    print("  (a') per image, ms: decode+preprocess "
+          + ", ".join(f"{x['decode_ms']:.2f}" for x in a_runs) + "; forward "
+          + ", ".join(f"{x['forward_ms']:.2f}" for x in a_runs))
+    print("  b/a' per (b) run: " + ", ".join(f"{v:.2f}" for v in r["ratios_a_prime"])
+          + "   b/a per (b) run: " + ", ".join(f"{v:.2f}" for v in r["ratios_a"]))
+    print(f"  (a)  pure forward, preloaded tensors : {r['a']:7.1f} images/s")
+    print(f"  (a') decode + forward, one by one    : {r['a_prime']:7.1f} images/s "
+          f"({r['decode_ms']:.2f} + {r['forward_ms']:.2f} ms per image)")
+    print(f"  (b)  workbench end to end (cold)     : {r['b']:7.1f} images/s")
+    if r["c"] is not None:
+        print(f"  (c)  FiftyOne compute_embeddings     : {r['c']:7.1f} images/s")
+    print(f"  (d)  workbench warm-cache re-run     : {r['d']:7.1f} images/s")
+    bc = f"b/c = {r['b'] / r['c']:.2f} (target >= 1.0)   " if r["c"] else ""
+    print(f"  b/a' = {statistics.median(r['ratios_a_prime']):.2f} (median paired ratio; "
+          f"target >= 0.9; ratio of the medians {r['b'] / r['a_prime']:.2f})   "
+          f"b/a = {statistics.median(r['ratios_a']):.2f} (medians "
+          f"{r['b'] / r['a']:.2f})   {bc}d/b = {r['d'] / r['b']:.0f}x (target >= 50x)",
+          flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000, help="generated images")
     parser.add_argument("--models", nargs="+", default=["bundled", "clip"])
+    parser.add_argument("--backends", nargs="+", default=["torch"],
+                        choices=["torch", "onnx", "onnx-int8"],
+                        help="backends measured side by side (default: torch); with torch "
+                             "and another, the speed-up and agreement are printed")
     parser.add_argument("--sets", nargs="+", choices=list(SETS), default=["generated"],
                         help="image sets to run on (default: generated)")
     parser.add_argument("--batch-size", type=int, default=None,
-                        help="batch for (b), (c) and (a')'s forward; default: the model's auto "
-                             "batch size")
+                        help="batch for (b), (c) and (a')'s forward; default: each backend's "
+                             "auto batch size")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--sweep-images", type=int, default=128,
+                        help="images per batch-size sweep round")
+    parser.add_argument("--no-fiftyone", action="store_true",
+                        help="skip (c), FiftyOne's own compute_embeddings")
     parser.add_argument("--images", default=None, help="folder to cache generated images")
+    parser.add_argument("--real-limit", type=int, default=None,
+                        help="embed only the first N files of the real corpus (sorted paths)")
     args = parser.parse_args()
     isolate_fiftyone()
     os.environ["HF_HUB_OFFLINE"] = "1"
+    # ONNX graphs are exported once, outside the timed runs (each (b) gets a new
+    # embedding cache, the graphs stay here).
+    os.environ.setdefault("WORKBENCH_CACHE_DIR", tempfile.mkdtemp(prefix="wb-bench-wbcache-"))
     for kind in args.sets:
-        ds, paths = image_set(kind, args.n, args.images)
+        ds, paths = image_set(kind, args.n, args.images, args.real_limit)
         for spec in args.models:
-            r = bench_model(spec, ds, paths, args.batch_size, args.repeats)
-            a_runs = r["a_runs"]
-            print(f"\n{r['model']} on {len(paths)} {SETS[kind]}: {args.repeats} runs of (b), "
-                  "each between two runs of (a) and (a')")
-            print("  forward sweep (images/s by batch, median of 3 rounds of 128 images): "
-                  + ", ".join(f"{bs}: {v:.1f}" for bs, v in r["sweep"].items()))
-            print(f"  (a) at batch {r['best_batch']} (fastest in the sweep); (a') forward, "
-                  f"(b) and (c) at batch {r['run_batch']}")
-            print("  runs (a): " + ", ".join(f"{x['a']:.1f}" for x in a_runs)
-                  + "   (a'): " + ", ".join(f"{x['a_prime']:.1f}" for x in a_runs)
-                  + "   (b): " + ", ".join(f"{v:.1f}" for v in r["b_runs"])
-                  + "   load average after each (b): " + ", ".join(f"{v:.1f}" for v in r["loads"]))
-            print("  (a') per image, ms: decode+preprocess "
-                  + ", ".join(f"{x['decode_ms']:.2f}" for x in a_runs) + "; forward "
-                  + ", ".join(f"{x['forward_ms']:.2f}" for x in a_runs))
-            print("  b/a' per (b) run: " + ", ".join(f"{v:.2f}" for v in r["ratios_a_prime"])
-                  + "   b/a per (b) run: " + ", ".join(f"{v:.2f}" for v in r["ratios_a"]))
-            print(f"  (a)  pure forward, preloaded tensors : {r['a']:7.1f} images/s")
-            print(f"  (a') decode + forward, one by one    : {r['a_prime']:7.1f} images/s "
-                  f"({r['decode_ms']:.2f} + {r['forward_ms']:.2f} ms per image)")
-            print(f"  (b)  workbench end to end (cold)     : {r['b']:7.1f} images/s")
-            print(f"  (c)  FiftyOne compute_embeddings     : {r['c']:7.1f} images/s")
-            print(f"  (d)  workbench warm-cache re-run     : {r['d']:7.1f} images/s")
-            print(f"  b/a' = {statistics.median(r['ratios_a_prime']):.2f} (median paired ratio; "
-                  f"target >= 0.9; ratio of the medians {r['b'] / r['a_prime']:.2f})   "
-                  f"b/a = {statistics.median(r['ratios_a']):.2f} (medians "
-                  f"{r['b'] / r['a']:.2f})   b/c = {r['b'] / r['c']:.2f} (target >= 1.0)   "
-                  f"d/b = {r['d'] / r['b']:.0f}x (target >= 50x)", flush=True)
+            results = bench_model(spec, ds, paths, args.batch_size, args.repeats, args.backends,
+                                  args.sweep_images, not args.no_fiftyone)
+            for r in results.values():
+                _print(r, len(paths), kind, args.repeats)
+            for b, r in results.items():
+                if b == "torch" or "speedup" not in r:
+                    continue
+                ag = r["agreement"]
+                print(f"  {b}/torch end to end (decoding included), per round: "
+                      + ", ".join(f"{v:.2f}" for v in r["speedup"])
+                      + f"; median {statistics.median(r['speedup']):.2f}x "
+                      f"({r['b']:.1f} against {results['torch']['b']:.1f} images/s); forward "
+                      f"alone (a) {r['a'] / results['torch']['a']:.2f}x")
+                print(f"  {b} against torch on these {ag['n']} images: cosine mean "
+                      f"{ag['cosine_mean']:.5f}, min {ag['cosine_min']:.5f}; {ag['k']}-NN "
+                      f"overlap {ag['knn_overlap']:.3f} (int8 default needs >= 0.99 and >= 0.9"
+                      f"{'; random CLIP weights' if spec == 'clip' else ''})", flush=True)
 
 
 if __name__ == "__main__":

@@ -6,12 +6,14 @@ import argparse
 
 from ..glue.embed import EmbedConfig
 from .base import CommandResult, auto_or_positive_int, bound, progress_option
+from .load import add_engine_option
 
 
 def embed_config(args: argparse.Namespace) -> EmbedConfig:
     """The :class:`EmbedConfig` the options describe."""
     return EmbedConfig(model=args.model, device=args.device, batch_size=args.batch_size,
-                       progress=args.progress)
+                       progress=args.progress, engine=args.engine,
+                       backend=args.backend)
 
 
 def _cmd_embed(args: argparse.Namespace) -> CommandResult:
@@ -25,6 +27,10 @@ def _cmd_embed(args: argparse.Namespace) -> CommandResult:
 def add_model_option(parser: argparse.ArgumentParser, owner=EmbedConfig) -> None:
     bound(parser, "--model", owner=owner, field="model",
           help="auto | clip | bundled | OPENCLIP_NAME:PRETRAINED_TAG_OR_PATH")
+    bound(parser, "--backend", owner=owner, field="backend",
+          choices=["auto", "torch", "onnx", "onnx-int8"],
+          help="what runs the image model: auto (torch on a GPU, ONNX Runtime on a CPU), "
+               "torch, onnx (fp32) or onnx-int8 (dynamic int8, its own cache)")
 
 
 def register(sub) -> None:
@@ -35,5 +41,6 @@ def register(sub) -> None:
           help="auto | cpu | cuda | cuda:N")
     bound(p, "--batch-size", owner=EmbedConfig, field="batch_size", type=auto_or_positive_int,
           help="images per forward pass; auto: the model's best on this device")
+    add_engine_option(p, EmbedConfig)
     progress_option(p, EmbedConfig)
     p.set_defaults(func=_cmd_embed)

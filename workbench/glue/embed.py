@@ -28,6 +28,22 @@ class EmbedConfig:
     chunk_size: int = 256
     progress: bool = True
     cache_dir: str | None = None
+    #: ``local`` (this process and its decode workers) or ``ray`` (a Ray Data actor pool,
+    #: see :mod:`workbench.glue.ray_engine`); both give the same vectors.
+    engine: str = "local"
+    #: Ray actors (one model each); ``None``: one per CPU Ray has.
+    engine_workers: int | None = None
+    #: What runs the image tower: ``auto`` (torch on a CUDA GPU; on a CPU, ONNX Runtime
+    #: when it is installed), ``torch``, ``onnx`` (fp32, shares torch's cached vectors)
+    #: or ``onnx-int8`` (its own cache and field); see :mod:`workbench.models.backends`.
+    backend: str = "auto"
+
+    def __post_init__(self) -> None:
+        from ..models.backends import check_backend
+        from .ray_engine import check_engine
+
+        check_engine(self.engine)
+        check_backend(self.backend)
 
 
 @dataclass
@@ -43,6 +59,8 @@ class EmbedReport:
     cached: int
     failed: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    #: ``torch``, ``onnx`` or ``onnx-int8``: what ran the image tower.
+    backend: str = "torch"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -78,6 +96,7 @@ def embed(collection, model: str | None = None, *, config: EmbedConfig = EmbedCo
     >>> report.computed, report.cached  # doctest: +SKIP
     (300, 0)
     """
+    from ..models.backends import backend_of, with_backend
     from ..models.cache import EmbeddingCache
     from ..models.choose import resolve_embedder
     from ..models.pool import shared
@@ -87,6 +106,11 @@ def embed(collection, model: str | None = None, *, config: EmbedConfig = EmbedCo
     fo = fiftyone()
     embedder, reason = resolve_embedder(model or config.model, config.device)
     embedder = shared(embedder)  # a network loaded earlier in this process is reused
+    torch_embedder = embedder
+    # ONNX graphs live in the workbench cache ($WORKBENCH_CACHE_DIR/onnx), whatever
+    # embedding cache this call uses: they depend on the weights, not on the vectors.
+    embedder, how = with_backend(embedder, config.backend)
+    reason = f"{reason}; {how}"
     print(reason, file=sys.stderr, flush=True)
     view = usable(collection)
     ds = state.dataset_of(view)
@@ -112,6 +136,12 @@ def embed(collection, model: str | None = None, *, config: EmbedConfig = EmbedCo
         sel.set_values(fname, [np.asarray(chunk[k]) for k in keys])
 
     cache = EmbeddingCache.for_embedder(embedder, cache_dir=config.cache_dir)
+    on_ray = 0
+    if config.engine == "ray":  # fills the cache; the loop below then reads it back
+        from .ray_engine import fill_cache_ray
+
+        on_ray = fill_cache_ray(embedder, items, cache, workers=config.engine_workers,
+                                progress=config.progress)
     result = embed_items(embedder, items, cache, batch_size=config.batch_size,
                          num_workers=config.num_workers, chunk_size=config.chunk_size,
                          progress=config.progress, on_chunk=store)
@@ -121,14 +151,15 @@ def embed(collection, model: str | None = None, *, config: EmbedConfig = EmbedCo
             norm_field, [float(result.norms[k]) for k in keys])
 
     state.record_embedding(ds, state.EmbeddingRun(
-        field=fname, model=embedder.name, spec=embedder_spec(embedder), dim=embedder.dim,
+        field=fname, model=embedder.name, spec=embedder_spec(torch_embedder), dim=embedder.dim,
         has_text=embedder.has_text, reason=reason,
         updated=time.strftime("%Y-%m-%dT%H:%M:%S")))
     return EmbedReport(dataset=ds.name, model=embedder.name, field=fname, reason=reason,
-                       dim=embedder.dim, computed=result.computed, cached=result.cached,
+                       dim=embedder.dim, computed=result.computed + on_ray,
+                       cached=result.cached - on_ray,
                        failed=[{"id": f["key"], "path": f["path"], "reason": f["reason"],
                                 "detail": f.get("detail", "")} for f in result.failed],
-                       seconds=round(time.perf_counter() - t0, 3))
+                       seconds=round(time.perf_counter() - t0, 3), backend=backend_of(embedder))
 
 
 def embedder_spec(embedder) -> str:

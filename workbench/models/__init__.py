@@ -10,6 +10,7 @@ Examples
 >>> res = embed_items(emb, items, EmbeddingCache.for_embedder(emb))  # doctest: +SKIP
 """
 
+from workbench.models.backends import BACKENDS, with_backend
 from workbench.models.base import Embedder, ImagePreprocess, ModelUnavailableError, field_name_for
 from workbench.models.bundled import BUNDLED_NAME, EfficientNetLite0, imagenet_class_names
 from workbench.models.cache import EmbeddingCache, default_cache_dir
@@ -23,6 +24,7 @@ from workbench.models.clip import DEFAULT_CLIP_MODEL, DEFAULT_CLIP_PRETRAINED, O
 from workbench.models.runner import EmbedResult, EmbedSettings, embed_items
 
 __all__ = [
+    "BACKENDS",
     "BUNDLED_NAME",
     "DEFAULT_CLIP_MODEL",
     "DEFAULT_CLIP_PRETRAINED",
@@ -42,4 +44,5 @@ __all__ = [
     "imagenet_class_names",
     "parse_spec",
     "resolve_embedder",
+    "with_backend",
 ]

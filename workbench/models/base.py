@@ -246,6 +246,13 @@ class Embedder(ABC):
         """The ``"auto"`` batch size on ``device`` (``"cpu"``, ``"cuda"`` or ``"cuda:N"``)."""
         return self.cuda_batch_size if str(device).startswith("cuda") else self.cpu_batch_size
 
+    def use_threads(self, threads: int) -> None:
+        """Intra-op threads for inference, for runtimes with their own thread pool.
+
+        torch's pool is set by the caller (``torch.set_num_threads``); ONNX Runtime's
+        is fixed when its session opens (:class:`~workbench.models.onnx_backend.OnnxEmbedder`).
+        """
+
     # -- lifecycle --------------------------------------------------------------
     @abstractmethod
     def _load(self, device: str) -> Any:

@@ -117,7 +117,10 @@ def _collate(samples: list) -> tuple[list[int], Any, list[tuple[int, tuple[str, 
 
     ok = [(i, t) for i, t, err in samples if err is None]
     failed = [(i, err) for i, _, err in samples if err is not None]
-    batch = torch.stack([t for _, t in ok]) if ok else None
+    # numpy's copy, not torch.stack: torch splits even this small copy across its thread
+    # pool, whose barrier stalled for 36 ms per batch of 4 when other programs held the
+    # cores (about as long as the forward pass itself).
+    batch = torch.from_numpy(np.stack([t.numpy() for _, t in ok])) if ok else None
     return [i for i, _ in ok], batch, failed
 
 
@@ -338,6 +341,7 @@ def _compute(embedder: Embedder, out: _Collector, settings: EmbedSettings) -> in
     done, completed = 0, False
     try:
         torch.set_num_threads(threads)
+        embedder.use_threads(threads)
         for idxs, batch, bad in loader:
             for i, (reason, detail) in bad:
                 out.fail(job_shas[i], reason, detail)
@@ -365,3 +369,27 @@ def _compute(embedder: Embedder, out: _Collector, settings: EmbedSettings) -> in
         bar.close()
         torch.set_num_threads(old_threads)
     return done
+
+
+def embed_paths(embedder: Embedder, paths: Sequence[str]
+                ) -> tuple[list[np.ndarray | None], list[float | None], list[tuple | None]]:
+    """Decode and embed one batch of files in this process, exactly as :func:`embed_items`
+    does (same decode, same preprocessing, same forward): per path, its unit vector, its
+    norm, and ``(reason, detail)`` where it could not be embedded (``None`` otherwise).
+
+    For engines that hand out batches themselves (the Ray engine's actors).
+    """
+    embedder.load()
+    decoded = _DecodeDataset(list(paths), embedder.preprocess.pixels, embedder.draft_size)
+    idxs, batch, bad = _collate([decoded[i] for i in range(len(paths))])
+    units: list = [None] * len(paths)
+    norms: list = [None] * len(paths)
+    errors: list = [None] * len(paths)
+    for i, err in bad:
+        errors[i] = err
+    if batch is not None:
+        unit, nrm = embedder.embed_pixels(batch)
+        unit = np.array(unit)
+        for row, i in enumerate(idxs):
+            units[i], norms[i] = unit[row], float(nrm[row])
+    return units, norms, errors
