@@ -91,7 +91,7 @@ def test_without_embeddings_map_and_gaps_say_embed_first(tmp_path, dataset_name,
     for i in range(6):
         save(pattern(i), tmp_path / f"{i}.png")
     wb.load(tmp_path, name=dataset_name, config=QUIET_LOAD)
-    for args in (("map", dataset_name), ("gaps", dataset_name, "--by", "style")):
+    for args in (("map", dataset_name), ("gaps", dataset_name)):  # no labels: by clusters
         proc = cli(*args, "--json")
         assert proc.returncode == 2, proc.stderr
         assert f"workbench embed {dataset_name}" in json.loads(proc.stdout)["error"]

@@ -82,7 +82,7 @@ def test_a_registry_entry_added_later_removes_its_matches_from_selection_and_exp
     warnings = json_out(proc)["warnings"]
     assert any("row 3: unknown kind 'colour'" in w for w in warnings), warnings
 
-    proc = run_cli("select", dataset_name, "--n", "10", "--by", "license", "--no-dedup",
+    proc = run_cli("select", dataset_name, "--n", "10", "--by", "consent", "--no-dedup",
                    "--json")
     assert proc.returncode == 0, proc.stderr
     first = json_out(proc)
@@ -94,7 +94,7 @@ def test_a_registry_entry_added_later_removes_its_matches_from_selection_and_exp
     with registry.open("a", encoding="utf-8") as fh:  # the creator writes in later
         fh.write(f"creator,{victim},2026-11-20,asked after loading\n")
 
-    proc = run_cli("select", dataset_name, "--n", "10", "--by", "license", "--no-dedup",
+    proc = run_cli("select", dataset_name, "--n", "10", "--by", "consent", "--no-dedup",
                    "--json")
     assert proc.returncode == 0, proc.stderr
     again = json_out(proc)
