@@ -78,7 +78,7 @@ def test_an_unknown_by_field_falls_back_to_clusters_with_a_warning(tmp_path, dat
     assert proc.returncode == 0, proc.stderr[-4000:]
     warning = next(line for line in proc.stderr.splitlines() if "'region_x'" in line)
     assert "warning: field 'region_x' does not exist" in warning
-    assert "fields that can balance a selection: ['cluster', 'style']" in warning
+    assert "fields that can balance a selection: ['style', 'cluster']" in warning
     assert "Balancing across the map's clusters instead" in warning
     assert json_out(proc)["steps"]["select"]["by"] == ["cluster"]
 

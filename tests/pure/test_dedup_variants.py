@@ -174,3 +174,17 @@ def test_new_fields_validated():
         DedupConfig(local_size=8)
     with pytest.raises(ValueError, match=r"variant_ssim <= variant_review.*variant_ssim=0.5"):
         DedupConfig(variant_ssim=0.5, variant_review=0.4)
+
+
+def test_many_pairs_judged_in_worker_processes_give_the_same_verdicts(files):
+    from workbench.core.dedup.variants import judge_pairs_here, judge_variants
+
+    names = sorted(files)
+    pairs = [(files[a], files[b]) for a in names for b in names if a < b] * 8  # 360 pairs
+    a, b = [p for p, _ in pairs], [q for _, q in pairs]
+    mirror = [k % 5 == 0 for k in range(len(pairs))]
+    here = judge_pairs_here(a, b, mirror)
+    spread = judge_variants(a, b, mirror, workers=2)
+    assert len(pairs) >= 256, "enough pairs for the worker processes"
+    assert np.array_equal(here[0], spread[0]) and np.array_equal(here[1], spread[1])
+    assert np.array_equal(here[2], spread[2], equal_nan=True)

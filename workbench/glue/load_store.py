@@ -124,6 +124,10 @@ def _insert(ds, fo, new: list[tuple], updates: dict) -> int:
 def _apply(ds, fo, new_samples, updates, broken_existing, report) -> None:
     if new_samples:
         report.added += _insert(ds, fo, new_samples, updates)
+    if updates:
+        # Another process writing into this dataset (a shared database) may have added
+        # fields since it was opened: read the schema again before loading its samples.
+        ds.reload()
     for sample in ds.select(list(updates)).iter_samples(autosave=True, progress=False):
         fields, content_changed = updates[sample.id]
         before = {k: sample[k] if sample.has_field(k) else None for k in fields}

@@ -24,6 +24,7 @@ Pure numpy/scipy/scikit-image; pixels come from the files through
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,8 +34,8 @@ import pandas as pd
 
 from .rules import MIRROR_MARGIN, DedupConfig, hamming_distance, mirrored_distance
 
-__all__ = ["MAX_CROP", "LocalChange", "align", "check_pairs", "judge_variants", "local_change",
-           "rgb_image"]
+__all__ = ["MAX_CROP", "LocalChange", "align", "check_pairs", "judge_pairs_here", "judge_variants",
+           "local_change", "rgb_image"]
 
 #: The largest share of a side that alignment assumes a copy may have lost to a crop (8%
 #: off each edge).
@@ -272,9 +273,42 @@ def _compare(a: np.ndarray, b: np.ndarray, mirror: bool, size: int) -> LocalChan
     return local_change(best[1], best[2])
 
 
+#: Below this many pairs, judging stays in this process (a worker costs a second to start).
+_PARALLEL_FROM = 256
+
+
 def judge_variants(paths_a: Sequence[str], paths_b: Sequence[str], mirror: Sequence[bool],
                    *, size: int = 128, variant_below: float = 0.50,
-                   review_below: float = 0.68) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                   review_below: float = 0.68, workers: int | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As :func:`judge_pairs_here`, spread over ``workers`` processes (``None``: one per
+    CPU) when there are many pairs. Each pair is judged on its own, so the verdicts are
+    the same whatever the number of workers; contiguous chunks keep the pairs that share
+    an image together, for the decode cache."""
+    n = len(paths_a)
+    workers = (os.cpu_count() or 1) if workers is None else workers
+    kwargs = dict(size=size, variant_below=variant_below, review_below=review_below)
+    if workers <= 1 or n < _PARALLEL_FROM:
+        return judge_pairs_here(paths_a, paths_b, mirror, **kwargs)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    bounds = np.linspace(0, n, 4 * workers + 1).astype(int)
+    chunks = [(list(paths_a[lo:hi]), list(paths_b[lo:hi]), list(mirror[lo:hi]))
+              for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
+    # spawn: the caller may hold threads (torch, faiss) that a forked child would inherit.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        parts = list(pool.map(_judge_chunk, chunks, [kwargs] * len(chunks)))
+    return tuple(np.concatenate([part[k] for part in parts]) for k in range(3))
+
+
+def _judge_chunk(chunk: tuple, kwargs: dict):
+    return judge_pairs_here(*chunk, **kwargs)
+
+
+def judge_pairs_here(paths_a: Sequence[str], paths_b: Sequence[str], mirror: Sequence[bool],
+                     *, size: int = 128, variant_below: float = 0.50,
+                     review_below: float = 0.68) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Copy or variant, for pairs of image files the near-duplicate rule calls duplicates.
 
     Parameters
