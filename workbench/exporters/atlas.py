@@ -165,6 +165,23 @@ def encode(image: Image.Image, format: str = "PNG", quality: int = 85) -> bytes:
     return buf.getvalue()
 
 
+def preview(image: Image.Image, width: int = 1024) -> bytes:
+    """A PNG to look at, not to keep: at most ``width`` pixels wide and 256 colours.
+
+    A full atlas of textured pictures is a PNG of 10 MB or more; shown in a notebook
+    (whose saved and rendered pages embed it) or in a dataset card, a picture a screen
+    can show whole does the job at a tenth of that.
+    """
+    small = image.convert("RGB")
+    if small.width > width:
+        small = small.resize((width, round(small.height * width / small.width)),
+                             Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    small.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
 def atlas_of(ids: Sequence[str], paths: Sequence[str], points: AtlasPoints, *,
              progress: bool = False) -> tuple[AtlasLayout, Image.Image, list[int]] | None:
     """The atlas of the items ``ids`` (files ``paths``) that ``points`` places on the map.

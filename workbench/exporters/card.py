@@ -181,13 +181,14 @@ def _write_atlas(assets: Path, items: Sequence[Item], context: ExportContext) ->
     """The exported images' atlas (``card/atlas.png``) when the context holds their map."""
     if context.atlas is None or not items:
         return False
-    from .atlas import atlas_of, encode
+    from .atlas import atlas_of, preview
 
     drawn = atlas_of([it.id for it in items], [str(it.record.get("filepath")) for it in items],
                      context.atlas)
     if drawn is None:
         return False
-    (assets / ATLAS_NAME).write_bytes(encode(drawn[1]))
+    # 1,600 px wide, 256 colours: a card's picture, not a copy of the images.
+    (assets / ATLAS_NAME).write_bytes(preview(drawn[1], 1600))
     return True
 
 

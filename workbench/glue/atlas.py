@@ -92,7 +92,10 @@ class AtlasResult:
         except ImportError:
             get_ipython = None
         if get_ipython is not None and get_ipython() is not None:
-            display(IPImage(data=self.png(), format="png", width=width or 1024))
+            from ..exporters.atlas import preview
+
+            # The full-size PNG (``.png()``, ``.save()``) would weigh down a saved notebook.
+            display(IPImage(data=preview(self.image, width or 1024), format="png"))
             return None
         import matplotlib.pyplot as plt
 
