@@ -76,7 +76,8 @@ def check_field(collection, name: str) -> None:
 
 def distinct_count(collection, name: str) -> int:
     """How many distinct non-empty values ``name`` takes on the usable samples."""
-    return len({v for v in usable(collection).values(name) if v not in (None, "")})
+    return len({repr(v) if isinstance(v, (list, dict)) else v  # lists (tags) count too
+                for v in usable(collection).values(name) if v not in (None, "", [])})
 
 
 def usable_group_fields(collection) -> list[str]:
