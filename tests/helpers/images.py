@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 
 def pattern(seed: int = 0, size: tuple[int, int] = (64, 48)) -> Image.Image:
@@ -44,3 +44,17 @@ def animated_gif(path: Path, frames: int = 3) -> Path:
     imgs = [pattern(i, (32, 32)).convert("P") for i in range(frames)]
     imgs[0].save(path, save_all=True, append_images=imgs[1:], duration=100, loop=0)
     return path
+
+
+def drawing(size: int = 128, seed: int = 0, background=(255, 255, 255)) -> Image.Image:
+    """Clip art: flat shapes with black outlines on a plain background, drawn at ``size``."""
+    rng = np.random.default_rng(seed)
+    img = Image.new("RGB", (size, size), background)
+    draw = ImageDraw.Draw(img)
+    for _ in range(8):
+        x0, y0 = rng.uniform(0.05, 0.5, 2) * size
+        w, h = rng.uniform(0.25, 0.45, 2) * size
+        colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+        draw.ellipse([x0, y0, x0 + w, y0 + h], fill=colour, outline=(0, 0, 0),
+                     width=max(1, size // 64))
+    return img

@@ -14,20 +14,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from workbench.core.quality.checks import CHECKS, QualityPolicy, judge_quality
 from workbench.core.quality.scores import SCORE_NAMES, edge_sharpness, quality_scores
-
-
-def drawing(size: int = 128, seed: int = 0, background=(255, 255, 255)) -> Image.Image:
-    """Clip art: flat shapes with black outlines on a plain background, drawn at ``size``."""
-    rng = np.random.default_rng(seed)
-    img = Image.new("RGB", (size, size), background)
-    draw = ImageDraw.Draw(img)
-    for _ in range(8):
-        x0, y0 = rng.uniform(0.05, 0.5, 2) * size
-        w, h = rng.uniform(0.25, 0.45, 2) * size
-        colour = tuple(int(v) for v in rng.integers(0, 256, 3))
-        draw.ellipse([x0, y0, x0 + w, y0 + h], fill=colour, outline=(0, 0, 0),
-                     width=max(1, size // 64))
-    return img
+from helpers.images import drawing
 
 
 def scores_table(n: int = 200, seed: int = 0, **fixed) -> list[dict]:

@@ -12,20 +12,7 @@ from PIL import Image, ImageDraw
 
 from workbench.core.quality.checks import judge_quality
 from workbench.core.quality.scores import quality_scores
-
-
-def drawing(size: int = 128, seed: int = 0) -> Image.Image:
-    """Clip art: flat shapes with black outlines on white, drawn at ``size``."""
-    rng = np.random.default_rng(seed)
-    img = Image.new("RGB", (size, size), "white")
-    draw = ImageDraw.Draw(img)
-    for _ in range(8):
-        x0, y0 = rng.uniform(0.05, 0.5, 2) * size
-        w, h = rng.uniform(0.25, 0.45, 2) * size
-        colour = tuple(int(v) for v in rng.integers(0, 256, 3))
-        draw.ellipse([x0, y0, x0 + w, y0 + h], fill=colour, outline=(0, 0, 0),
-                     width=max(1, size // 64))
-    return img
+from helpers.images import drawing
 
 
 def scores_table(n: int, seed: int = 0) -> list[dict]:
